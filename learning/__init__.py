@@ -1,0 +1,145 @@
+"""Kelisim: an e-learning platform for intercultural-communication courses for civil servants."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask, g, request, url_for
+
+from learning.db import configure_sqlite, write_intent
+from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def create_app(config=None) -> Flask:
+    """Build the application. `config` is a Config instance, a class, or a mapping of overrides.
+
+    Creating the app never touches data: migrations and course syncs are CLI commands.
+    """
+    from config import Config, config_for_environment
+
+    app = Flask(__name__, instance_relative_config=False)
+    if config is None:
+        config = config_for_environment()
+    elif isinstance(config, type):
+        config = config()
+    if isinstance(config, Config):
+        app.config.from_object(config)
+    else:
+        app.config.from_object(config_for_environment())
+        app.config.update(config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_request_hooks(app)
+
+    from learning.errors import register_error_handlers
+    from learning.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import learning.models  # noqa: F401  (every table on the metadata)
+    from learning.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from learning.accounts.views import bp as accounts_bp
+    from learning.content.views import bp as content_bp
+    from learning.main import bp as main_bp
+    from learning.progress.views import bp as progress_bp
+    from learning.quizzes.views import bp as quizzes_bp
+
+    for blueprint in (main_bp, accounts_bp, content_bp, quizzes_bp, progress_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from learning.accounts.cli import orgs_cli, users_cli
+    from learning.content.cli import courses_cli
+    from learning.demo import demo_cli
+    from learning.progress.cli import records_cli
+
+    for group in (users_cli, orgs_cli, courses_cli, demo_cli, records_cli):
+        app.cli.add_command(group)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _declare_write_intent():
+        # Requests that may write begin their SQLite transaction with BEGIN IMMEDIATE;
+        # reads stay concurrent. A GET view that writes declares it with @writes_on_get.
+        view = app.view_functions.get(request.endpoint or "")
+        writes = request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False)
+        g._write_intent_token = write_intent.set(writes)
+
+    @app.teardown_request
+    def _reset_write_intent(_exc):
+        token = g.pop("_write_intent_token", None)
+        if token is not None:
+            write_intent.reset(token)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_percent, get_locale
+    from markupsafe import Markup
+
+    from learning.content.render import render_inline
+    from learning.i18n import LANGUAGE_NAMES
+
+    static_dir = Path(app.static_folder)
+    fingerprints: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        """URL of a static file with a content fingerprint, so it can be cached for a year."""
+        digest = fingerprints.get(filename)
+        if digest is None or app.debug:
+            digest = hashlib.sha256((static_dir / filename).read_bytes()).hexdigest()[:12]
+            fingerprints[filename] = digest
+        return url_for("static", filename=filename, v=digest)
+
+    app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language_name"] = lambda code: LANGUAGE_NAMES.get(code, code)
+
+    @app.template_filter("quiz_text")
+    def _quiz_text(question):
+        return Markup(render_inline(question.text, question.text_format))
+
+    @app.template_filter("answer_text")
+    def _answer_text(answer, question):
+        return Markup(render_inline(answer.text, question.text_format))
+
+    @app.template_filter("feedback_text")
+    def _feedback_text(text, question):
+        return Markup(render_inline(text, question.text_format))
+
+    @app.template_filter("format_date_local")
+    def _format_date(value):
+        return format_date(value, format="medium") if value else ""
+
+    @app.template_filter("format_percent_local")
+    def _format_percent(value):
+        return format_percent((value or 0) / 100, format="#,##0.#%") if value is not None else "—"

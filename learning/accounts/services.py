@@ -1,0 +1,216 @@
+"""Accounts: password hashing (argon2id), users, organisation units and login sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from learning.accounts.models import LANGUAGES, ROLES, AuthSession, OrgUnit, User
+from learning.db import utcnow
+from learning.extensions import db
+
+# OWASP: argon2id, 19 MiB, t=2, p=1 is the minimum; we use more memory.
+password_hasher = PasswordHasher(time_cost=2, memory_cost=47104, parallelism=1)
+# Verified when the e-mail is unknown, so a wrong e-mail costs as much time as a wrong password.
+_DUMMY_HASH = password_hasher.hash("kelisim-no-such-user")
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+
+
+class AccountError(ValueError):
+    """A domain error with a message fit to show the user."""
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    path = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+    return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+    """Why a new password is refused (NIST 800-63B: length and a blocklist, no composition rules)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    lowered = password.lower()
+    if lowered in common_passwords() or len(set(password)) < 4:
+        return "This password is too common or too easy to guess. Choose another."
+    local_part = email.split("@")[0].lower()
+    if local_part and len(local_part) >= 4 and local_part in lowered:
+        return "Do not use your e-mail address in your password."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return password_hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Check a password in constant-ish time whether or not the user exists."""
+    if user is None:
+        try:
+            password_hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return False
+    try:
+        password_hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def ensure_org_path(path: str) -> OrgUnit:
+    """Return the unit at "Region/Akimat/Department", creating missing levels."""
+    names = [part.strip() for part in path.split("/") if part.strip()]
+    if not names:
+        raise AccountError("An organisation path needs at least one name, e.g. 'Region/Akimat'.")
+    if any(len(name) > 200 for name in names):
+        raise AccountError("An organisation name can have at most 200 characters.")
+    parent: OrgUnit | None = None
+    for name in names:
+        unit = db.session.scalar(
+            sa.select(OrgUnit).where(
+                OrgUnit.name == name,
+                OrgUnit.parent_id.is_(None) if parent is None else OrgUnit.parent_id == parent.id,
+            )
+        )
+        if unit is None:
+            unit = OrgUnit(
+                name=name,
+                parent_id=parent.id if parent else None,
+                path=f"pending-{secrets.token_hex(8)}",
+                full_name=f"{parent.full_name} / {name}" if parent else name,
+            )
+            db.session.add(unit)
+            db.session.flush()
+            unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+            db.session.flush()
+        parent = unit
+    return parent
+
+
+def create_user(
+    email: str,
+    *,
+    role: str,
+    org_path: str,
+    name: str | None = None,
+    password: str | None = None,
+    language: str | None = None,
+) -> tuple[User, str | None]:
+    """Create a user; returns (user, generated password or None when one was given)."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        raise AccountError(f"Not an e-mail address: {email!r}.")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if language is not None and language not in LANGUAGES:
+        raise AccountError(f"Unknown language {language!r}.")
+    if find_user_by_email(email) is not None:
+        raise AccountError(f"A user with the e-mail {email} already exists.")
+    generated = None
+    if password is None:
+        generated = password = generate_password()
+    problem = password_problem(password, email=email)
+    if problem:
+        raise AccountError(problem)
+    unit = ensure_org_path(org_path)
+    user = User(
+        email=email,
+        name=(name or email.split("@")[0]).strip()[:200],
+        password_hash=hash_password(password),
+        role=role,
+        org_unit_id=unit.id,
+        language=language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user, generated
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, *, ip_address: str = "", user_agent: str = "") -> str:
+    """Record a new login and return the token to keep in the session cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AuthSession(
+            id=_token_id(token),
+            user_id=user.id,
+            ip_address=ip_address[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    return token
+
+
+def end_session(token: str | None) -> None:
+    if not token:
+        return
+    db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.id == _token_id(token), AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def end_other_sessions(user: User, keep_token: str | None) -> int:
+    """Revoke every login of `user` except the one holding `keep_token` (None: all)."""
+    statement = sa.update(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+    )
+    if keep_token:
+        statement = statement.where(AuthSession.id != _token_id(keep_token))
+    return db.session.execute(statement.values(revoked_at=utcnow())).rowcount
+
+
+def load_session_user(user_id: str, token: str | None) -> User | None:
+    """The user of a live login: one query joining the user and their session row."""
+    if not token or not user_id.isdigit():
+        return None
+    return db.session.scalar(
+        sa.select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            User.id == int(user_id),
+            AuthSession.id == _token_id(token),
+            AuthSession.revoked_at.is_(None),
+            User.is_active_account.is_(True),
+        )
+    )
+
+
+def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:
+    if not verify_password(user, current):
+        raise AccountError("Your current password is not correct.")
+    problem = password_problem(new, email=user.email, name=user.name)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    end_other_sessions(user, keep_token)

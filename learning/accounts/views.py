@@ -1,0 +1,120 @@
+"""Login, logout, password change and language choice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from learning.accounts import services
+from learning.accounts.forms import (
+    LanguageForm,
+    LoginForm,
+    LogoutEverywhereForm,
+    LogoutForm,
+    PasswordForm,
+)
+from learning.audit.services import record_event
+from learning.extensions import db, limiter, login_manager
+from learning.security import safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+SESSION_TOKEN_KEY = "auth_token"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    return services.load_session_user(user_id, session.get(SESSION_TOKEN_KEY))
+
+
+def _login_email_key() -> str:
+    return "login:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("5 per minute; 30 per hour", methods=["POST"], key_func=_login_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.find_user_by_email(form.email.data)
+        if services.verify_password(user, form.password.data) and user.is_active:
+            session.clear()  # a fresh session (and CSRF token) at every login
+            session[SESSION_TOKEN_KEY] = services.start_session(
+                user,
+                ip_address=request.remote_addr or "",
+                user_agent=request.user_agent.string or "",
+            )
+            login_user(user)
+            record_event("login.success", user.email, actor=user)
+            db.session.commit()
+            return redirect(safe_next_url(form.next.data) or url_for("main.dashboard"))
+        record_event("login.failure", services.normalise_email(form.email.data), actor=user)
+        db.session.commit()
+        form.password.errors.append(_("Wrong e-mail or password."))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        services.end_session(session.get(SESSION_TOKEN_KEY))
+        db.session.commit()
+        logout_user()
+    session.clear()
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    everywhere = LogoutEverywhereForm(prefix="everywhere")
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_token=session.get(SESSION_TOKEN_KEY),
+            )
+        except services.AccountError as error:
+            db.session.rollback()
+            form.new_password.errors.append(_(str(error)))
+        else:
+            record_event("password.changed", current_user.email)
+            db.session.commit()
+            flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("accounts/password.html", form=form, everywhere=everywhere)
+
+
+@bp.route("/me/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    form = LogoutEverywhereForm(prefix="everywhere")
+    if not form.validate_on_submit():
+        abort(400)
+    count = services.end_other_sessions(current_user, session.get(SESSION_TOKEN_KEY))
+    record_event("sessions.revoked", current_user.email, count=count)
+    db.session.commit()
+    flash(_("You have been logged out on all other devices."), "success")
+    return redirect(url_for("accounts.change_password"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["language"] = form.language.data
+    if current_user.is_authenticated:
+        current_user.language = form.language.data
+        db.session.commit()
+    return redirect(safe_next_url(form.next.data) or url_for("main.dashboard"))

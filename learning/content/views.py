@@ -1,0 +1,218 @@
+"""The learner's side of courses: catalogue, course page, module page, progress."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from learning.content import queries
+from learning.content.forms import ActivityForm, ReadForm, RecertifyForm, StartForm, SwitchRevisionForm
+from learning.content.models import CourseRevision
+from learning.content.services import media_path
+from learning.extensions import db
+from learning.progress import services as progress
+from learning.progress.records import record_status
+from learning.security import writes_on_get
+
+bp = Blueprint("content", __name__)
+
+MEDIA_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _language() -> str:
+    return str(get_locale() or "ru")
+
+
+def _load_course(slug: str):
+    course = queries.course_by_slug(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _learner_revision(course):
+    """The revision this learner is on (pinned by their enrolment), else the current one."""
+    enrollment = progress.find_enrollment(current_user, course)
+    revision = enrollment.revision if enrollment else course.current_revision
+    return enrollment, queries.RevisionView(revision)
+
+
+@bp.route("/courses")
+@login_required
+def catalogue():
+    language = _language()
+    courses = [(course, queries.RevisionView(rev)) for course, rev in queries.published_courses()]
+    return render_template("content/catalogue.html", courses=courses, language=language)
+
+
+@bp.route("/courses/<course_slug>")
+@login_required
+def course(course_slug: str):
+    course = _load_course(course_slug)
+    enrollment, view = _learner_revision(course)
+    states = progress.module_states(view, progress.module_progress(current_user, enrollment) if enrollment else {})
+    latest = None
+    if enrollment and course.current_revision_id != enrollment.revision_id and not enrollment.completed_at:
+        latest = course.current_revision
+    record = None
+    if enrollment and enrollment.completed_at:
+        from learning.progress.queries import latest_record
+        record = latest_record(current_user, course)
+    status = record_status(*record) if record else None
+    return render_template(
+        "content/course.html", course=course, view=view, enrollment=enrollment, states=states,
+        language=_language(), next_slug=progress.next_module(view, states), latest=latest,
+        record=record[0] if record else None, record_state=status,
+        start_form=StartForm(), switch_form=SwitchRevisionForm(), recertify_form=RecertifyForm(),
+    )
+
+
+@bp.route("/courses/<course_slug>/start", methods=["POST"])
+@login_required
+def start(course_slug: str):
+    course = _load_course(course_slug)
+    if not StartForm().validate_on_submit():
+        abort(400)
+    enrollment, _created = progress.enroll(current_user, course)
+    view = queries.RevisionView(enrollment.revision)
+    states = progress.module_states(view, progress.module_progress(current_user, enrollment))
+    db.session.commit()
+    target = progress.next_module(view, states) or view.modules[0].slug
+    return redirect(url_for("content.module", course_slug=course.slug, module_slug=target))
+
+
+@bp.route("/courses/<course_slug>/switch", methods=["POST"])
+@login_required
+def switch_revision(course_slug: str):
+    course = _load_course(course_slug)
+    enrollment = progress.find_enrollment(current_user, course)
+    if not SwitchRevisionForm().validate_on_submit() or enrollment is None:
+        abort(400)
+    progress.switch_to_revision(current_user, enrollment, course.current_revision)
+    progress.refresh_course(current_user, enrollment, queries.RevisionView(course.current_revision))
+    db.session.commit()
+    flash(_("You are now on the newest version of this course."), "success")
+    return redirect(url_for("content.course", course_slug=course.slug))
+
+
+@bp.route("/courses/<course_slug>/recertify", methods=["POST"])
+@login_required
+def recertify(course_slug: str):
+    course = _load_course(course_slug)
+    enrollment = progress.find_enrollment(current_user, course)
+    if not RecertifyForm().validate_on_submit() or enrollment is None or not enrollment.completed_at:
+        abort(400)
+    progress.start_recertification(current_user, enrollment, course)
+    db.session.commit()
+    return redirect(url_for("content.course", course_slug=course.slug))
+
+
+@bp.route("/courses/<course_slug>/<module_slug>")
+@login_required
+@writes_on_get
+def module(course_slug: str, module_slug: str):
+    course = _load_course(course_slug)
+    enrollment, _created = progress.enroll(current_user, course)
+    view = queries.RevisionView(enrollment.revision)
+    info = view.module(module_slug)
+    if info is None:
+        abort(404)
+    states = progress.module_states(view, progress.module_progress(current_user, enrollment))
+    state = states[module_slug]
+    if state.is_locked:
+        db.session.commit()
+        return render_template("content/locked.html", course=course, view=view, info=info,
+                               state=state, language=_language()), 403
+    language = _language()
+    text, shown_language = view.text(module_slug, language)
+    rendered = queries.rendered_html(view.revision.id, module_slug, shown_language)
+    if rendered is None:
+        abort(404)
+    progress.record_visit(current_user, enrollment, module_slug)
+    db.session.commit()
+    from learning.quizzes.views import quiz_context
+
+    return render_template(
+        "content/module.html", course=course, view=view, info=info, text=text, rendered=rendered,
+        is_fallback=shown_language != language, shown_language=shown_language, language=language,
+        state=states[module_slug], read_form=ReadForm(position=rendered.sections),
+        activity_form=ActivityForm(), quiz=quiz_context(course, enrollment, view, info, state),
+        next_info=_next_after(view, module_slug),
+    )
+
+
+def _next_after(view, slug):
+    slugs = [m.slug for m in view.modules]
+    index = slugs.index(slug)
+    return view.modules[index + 1] if index + 1 < len(slugs) else None
+
+
+@bp.route("/courses/<course_slug>/<module_slug>/read", methods=["POST"])
+@login_required
+def mark_read(course_slug: str, module_slug: str):
+    course = _load_course(course_slug)
+    enrollment = progress.find_enrollment(current_user, course)
+    form = ReadForm()
+    if enrollment is None or not form.validate_on_submit():
+        abort(400)
+    view = queries.RevisionView(enrollment.revision)
+    if view.module(module_slug) is None:
+        abort(404)
+    rendered = queries.rendered_html(view.revision.id, module_slug, view.text(module_slug, _language())[1])
+    try:
+        progress.mark_read(current_user, enrollment, view, module_slug,
+                           position=form.position.data, sections=rendered.sections)
+    except progress.ProgressError as error:
+        db.session.rollback()
+        abort(400, description=str(error))
+    db.session.commit()
+    info = view.module(module_slug)
+    if info.has_quiz:
+        return redirect(url_for("content.module", course_slug=course.slug, module_slug=module_slug,
+                                _anchor="quiz"))
+    following = _next_after(view, module_slug)
+    if following:
+        return redirect(url_for("content.module", course_slug=course.slug, module_slug=following.slug))
+    return redirect(url_for("content.course", course_slug=course.slug))
+
+
+@bp.route("/courses/<course_slug>/<module_slug>/activity", methods=["POST"])
+@login_required
+def activity(course_slug: str, module_slug: str):
+    course = _load_course(course_slug)
+    enrollment = progress.find_enrollment(current_user, course)
+    form = ActivityForm()
+    if enrollment is None:
+        return {"error": "not enrolled"}, 400
+    if not form.validate_on_submit():
+        return {"error": "invalid progress report", "fields": form.errors}, 400
+    view = queries.RevisionView(enrollment.revision)
+    try:
+        row = progress.record_activity(current_user, enrollment, view, module_slug,
+                                       seconds=form.seconds.data, position=form.position.data)
+    except progress.ProgressError as error:
+        db.session.rollback()
+        return {"error": str(error)}, 400
+    db.session.commit()
+    return {"seconds_spent": row.seconds_spent, "position": row.position}
+
+
+@bp.route("/courses/<course_slug>/media/<path:name>")
+@login_required
+def media(course_slug: str, name: str):
+    course = _load_course(course_slug)
+    enrollment = progress.find_enrollment(current_user, course)
+    revision: CourseRevision = enrollment.revision if enrollment else course.current_revision
+    digest = revision.structure.get("media_blobs", {}).get(f"media/{name}")
+    if digest is None:
+        abort(404)
+    mimetype = mimetypes.guess_type(name)[0]
+    if mimetype not in MEDIA_TYPES:
+        abort(404)
+    response = send_file(media_path(digest), mimetype=mimetype, max_age=86400, conditional=True)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,44 @@
+"""Reading a learner's progress: dashboard rows, records, transcript."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from learning.content.models import Course, CourseRevision
+from learning.extensions import db
+from learning.progress.models import CompletionRecord, Enrollment, RecordRevocation
+
+
+def dashboard_rows(user) -> list[tuple[Course, Enrollment, CourseRevision]]:
+    """The learner's enrolments with course and pinned revision: one query."""
+    rows = db.session.execute(
+        sa.select(Course, Enrollment, CourseRevision)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .join(CourseRevision, CourseRevision.id == Enrollment.revision_id)
+        .where(Enrollment.user_id == user.id)
+        .order_by(Enrollment.completed_at.is_not(None), Enrollment.enrolled_at.desc())
+    )
+    return [tuple(row) for row in rows]
+
+
+def latest_record(user, course) -> tuple[CompletionRecord, RecordRevocation | None] | None:
+    row = db.session.execute(
+        sa.select(CompletionRecord, RecordRevocation)
+        .outerjoin(RecordRevocation, RecordRevocation.record_id == CompletionRecord.id)
+        .where(CompletionRecord.user_id == user.id, CompletionRecord.course_id == course.id)
+        .order_by(CompletionRecord.completed_at.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def records_for(user) -> list[tuple[CompletionRecord, RecordRevocation | None, Course, CourseRevision]]:
+    rows = db.session.execute(
+        sa.select(CompletionRecord, RecordRevocation, Course, CourseRevision)
+        .outerjoin(RecordRevocation, RecordRevocation.record_id == CompletionRecord.id)
+        .join(Course, Course.id == CompletionRecord.course_id)
+        .join(CourseRevision, CourseRevision.id == CompletionRecord.revision_id)
+        .where(CompletionRecord.user_id == user.id)
+        .order_by(CompletionRecord.completed_at.desc())
+    )
+    return [tuple(row) for row in rows]

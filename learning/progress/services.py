@@ -1,0 +1,244 @@
+"""Recording learner progress and deciding course completion.
+
+Services only flush; the view or command commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from learning.content.models import Course, CourseRevision
+from learning.content.queries import RevisionView
+from learning.db import utcnow
+from learning.extensions import db
+from learning.progress.models import Enrollment, ModuleProgress
+
+MAX_PING_SECONDS = 120  # the page reports activity at most every 30 s; more is an idle tab
+MAX_POSITION = 10_000
+
+
+class ProgressError(ValueError):
+    """A progress report the server refuses (forged module, impossible values)."""
+
+
+@dataclass(frozen=True)
+class ModuleState:
+    status: str  # not_started | in_progress | read | completed
+    progress: ModuleProgress | None
+    is_locked: bool
+    unlock_hint: str | None
+
+
+def _upsert(table, values: dict, index_elements: list[str], update: dict):
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(**values)
+    return insert.on_conflict_do_update(index_elements=index_elements, set_=update)
+
+
+def find_enrollment(user, course: Course) -> Enrollment | None:
+    return db.session.scalar(
+        sa.select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+
+
+def enroll(user, course: Course) -> tuple[Enrollment, bool]:
+    """The learner's enrolment, created on the current revision when missing. Returns (row, new)."""
+    enrollment = find_enrollment(user, course)
+    if enrollment is not None:
+        return enrollment, False
+    now = utcnow()
+    statement = _upsert(
+        Enrollment.__table__,
+        {"user_id": user.id, "course_id": course.id, "revision_id": course.current_revision_id,
+         "cycle": 1, "enrolled_at": now, "percent_complete": 0},
+        ["user_id", "course_id"],
+        {"user_id": user.id},
+    )
+    db.session.execute(statement)
+    enrollment = find_enrollment(user, course)
+    from learning.progress.statements import record_statement
+
+    record_statement(user, "registered", f"/courses/{course.slug}",
+                     RevisionView(enrollment.revision).structure.get("title", {}))
+    return enrollment, True
+
+
+def module_progress(user, enrollment: Enrollment) -> dict[str, ModuleProgress]:
+    rows = db.session.scalars(
+        sa.select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id,
+            ModuleProgress.revision_id == enrollment.revision_id,
+            ModuleProgress.cycle == enrollment.cycle,
+        )
+    )
+    return {row.module_slug: row for row in rows}
+
+
+def module_states(view: RevisionView, progress: dict[str, ModuleProgress]) -> dict[str, ModuleState]:
+    """Status of every module, and which are locked in a sequential course."""
+    states: dict[str, ModuleState] = {}
+    previous_done = True
+    previous_title = None
+    for module in view.modules:
+        row = progress.get(module.slug)
+        if row is None:
+            status = "not_started"
+        elif row.status == "completed":
+            status = "completed"
+        elif row.read_at is not None:
+            status = "read"
+        else:
+            status = "in_progress"
+        locked = view.is_sequential and not previous_done
+        states[module.slug] = ModuleState(status, row, locked, previous_title if locked else None)
+        done = status == "completed"
+        previous_done = previous_done and done
+        previous_title = module.slug
+    return states
+
+
+def record_visit(user, enrollment: Enrollment, module_slug: str) -> None:
+    """Note a visit: one idempotent upsert."""
+    now = utcnow()
+    db.session.execute(
+        _upsert(
+            ModuleProgress.__table__,
+            {"user_id": user.id, "revision_id": enrollment.revision_id, "module_slug": module_slug,
+             "cycle": enrollment.cycle, "status": "in_progress", "first_seen_at": now,
+             "last_seen_at": now, "seconds_spent": 0, "position": 0, "attempts": 0,
+             "is_quiz_passed": False},
+            ["user_id", "revision_id", "module_slug", "cycle"],
+            {"last_seen_at": now},
+        )
+    )
+    if enrollment.last_module_slug != module_slug:
+        enrollment.last_module_slug = module_slug
+
+
+def record_activity(
+    user, enrollment: Enrollment, view: RevisionView, module_slug: str,
+    *, seconds: int, position: int,
+) -> ModuleProgress:
+    """Add active reading time and the furthest position reached (both bounded)."""
+    if view.module(module_slug) is None:
+        raise ProgressError("Unknown module for this course.")
+    if not (0 <= seconds <= 3600) or not (0 <= position <= MAX_POSITION):
+        raise ProgressError("Progress values out of range.")
+    record_visit(user, enrollment, module_slug)
+    row = _progress_row(user, enrollment, module_slug)
+    now = utcnow()
+    # Never count more than the wall time since the last report, nor more than one ping's worth.
+    elapsed = (now - row.last_seen_at).total_seconds() if row.seconds_spent else seconds
+    counted = int(max(0, min(seconds, MAX_PING_SECONDS, elapsed + 5)))
+    cap = current_app.config["PROGRESS_VISIT_CAP_SECONDS"]
+    row.seconds_spent += min(counted, cap)
+    row.position = max(row.position, position)
+    row.last_seen_at = now
+    return row
+
+
+def _progress_row(user, enrollment: Enrollment, module_slug: str) -> ModuleProgress:
+    return db.session.scalar(
+        sa.select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id,
+            ModuleProgress.revision_id == enrollment.revision_id,
+            ModuleProgress.module_slug == module_slug,
+            ModuleProgress.cycle == enrollment.cycle,
+        ).with_for_update()
+    )
+
+
+def mark_read(user, enrollment: Enrollment, view: RevisionView, module_slug: str,
+              *, position: int, sections: int) -> ModuleProgress:
+    """The learner reached the end of the module and confirmed it."""
+    module = view.module(module_slug)
+    if module is None:
+        raise ProgressError("Unknown module for this course.")
+    if position < sections:
+        raise ProgressError("Read the module to its end first.")
+    record_visit(user, enrollment, module_slug)
+    row = _progress_row(user, enrollment, module_slug)
+    now = utcnow()
+    row.position = max(row.position, sections)
+    if row.read_at is None:
+        row.read_at = now
+        from learning.progress.statements import record_statement
+
+        record_statement(user, "experienced", f"/courses/{enrollment_course_slug(enrollment)}/{module_slug}",
+                         module.titles, parent_path=f"/courses/{enrollment_course_slug(enrollment)}")
+    _refresh_module_status(row, module)
+    refresh_course(user, enrollment, view)
+    return row
+
+
+def enrollment_course_slug(enrollment: Enrollment) -> str:
+    return enrollment.revision.structure.get("slug") or db.session.get(Course, enrollment.course_id).slug
+
+
+def _refresh_module_status(row: ModuleProgress, module) -> None:
+    done = row.read_at is not None and (not module.has_quiz or row.is_quiz_passed)
+    if done and row.status != "completed":
+        row.status = "completed"
+        row.completed_at = utcnow()
+
+
+def percent_complete(view: RevisionView, progress: dict[str, ModuleProgress]) -> int:
+    """Share of the completion rule met: required modules read and required quizzes passed."""
+    total = len(view.required_modules) + len(view.required_quizzes)
+    if total == 0:
+        return 100
+    met = sum(1 for slug in view.required_modules if (p := progress.get(slug)) and p.read_at)
+    met += sum(1 for slug in view.required_quizzes if (p := progress.get(slug)) and p.is_quiz_passed)
+    return int(met * 100 / total)
+
+
+def refresh_course(user, enrollment: Enrollment, view: RevisionView):
+    """Recompute the percentage; when the rule now holds, write the completion record."""
+    db.session.flush()
+    progress = module_progress(user, enrollment)
+    enrollment.percent_complete = percent_complete(view, progress)
+    if enrollment.percent_complete == 100 and enrollment.completed_at is None:
+        from learning.progress.records import complete_course
+
+        scores = [p.best_score for slug, p in progress.items()
+                  if slug in view.required_quizzes and p.best_score is not None]
+        score = round(sum(scores) / len(scores), 2) if scores else None
+        return complete_course(user, enrollment, view, score=score)
+    return None
+
+
+def switch_to_revision(user, enrollment: Enrollment, revision: CourseRevision) -> None:
+    """Move a learner explicitly onto a newer revision; progress there starts afresh."""
+    enrollment.revision_id = revision.id
+    enrollment.revision = revision
+    enrollment.percent_complete = 0
+    enrollment.last_module_slug = None
+
+
+def start_recertification(user, enrollment: Enrollment, course: Course) -> None:
+    """Begin a new cycle on the current revision; the earlier record stays in history."""
+    enrollment.cycle += 1
+    enrollment.revision_id = course.current_revision_id
+    enrollment.completed_at = None
+    enrollment.percent_complete = 0
+    enrollment.last_module_slug = None
+
+
+def next_module(view: RevisionView, states: dict[str, ModuleState]) -> str | None:
+    """Where "Continue" goes: the first module not yet completed."""
+    for module in view.modules:
+        if states[module.slug].status != "completed" and not states[module.slug].is_locked:
+            return module.slug
+    return None
+
+
+def expiry_for(view: RevisionView, completed_at):
+    months = view.structure.get("validity_months")
+    if not months:
+        return None
+    return completed_at + timedelta(days=round(months * 30.4375))

@@ -1,0 +1,40 @@
+"""Writing xAPI statements for every learning event."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+
+from learning.db import utcnow
+from learning.extensions import db
+from learning.progress import xapi
+from learning.progress.models import Statement
+
+
+def record_statement(user, verb: str, object_path: str, object_name: dict, *,
+                     result: dict | None = None, parent_path: str | None = None) -> Statement:
+    """Build, validate and store one statement in the current transaction."""
+    names = {xapi_language(lang): text for lang, text in (object_name or {}).items() if text}
+    data = xapi.build_statement(
+        statement_id=str(uuid.uuid4()),
+        verb=verb,
+        actor_email=user.email,
+        actor_name=user.name,
+        base_url=current_app.config["BASE_URL"],
+        object_path=object_path,
+        object_name=names or {"en-US": object_path},
+        timestamp=utcnow(),
+        result=result,
+        parent_path=parent_path,
+    )
+    problems = xapi.validate_statement(data)
+    if problems:  # a bug of ours, never a user's input
+        raise ValueError(f"invalid xAPI statement: {problems}")
+    statement = Statement(statement_id=data["id"], user_id=user.id, verb=verb, data=data)
+    db.session.add(statement)
+    return statement
+
+
+def xapi_language(language: str) -> str:
+    return {"kk": "kk-KZ", "ru": "ru-RU", "en": "en-US"}.get(language, language)

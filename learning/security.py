@@ -1,0 +1,92 @@
+"""Access rules (roles, unit scope), safe redirects and security headers."""
+
+from __future__ import annotations
+
+import secrets
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, request
+from flask_login import current_user, login_required
+
+
+def role_required(*roles: str):
+    """Allow the view only to logged-in users with one of `roles` (anonymous → login, else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def writes_on_get(view):
+    """Mark a GET view that writes, so its SQLite transaction begins IMMEDIATE."""
+    view.writes_on_get = True
+    return view
+
+
+def unit_in_scope(user, unit) -> bool:
+    """Whether `user` may see people of `unit`: admins see all; HR their unit and below."""
+    if user.role == "admin":
+        return True
+    if user.role == "hr":
+        return unit.path.startswith(user.org_unit.path)
+    return False
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Return `target` if it stays on this site (a path, not //host or a scheme), else None."""
+    if not target or len(target) > 2000:
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def register_security_headers(app) -> None:
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if current_app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static" and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store" if current_user_is_authenticated() else "no-cache"
+        return response
+
+
+def current_user_is_authenticated() -> bool:
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # the database may be down while answering an error
+        return False

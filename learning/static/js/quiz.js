@@ -1,0 +1,23 @@
+// Quiz timer: a countdown announced politely once a minute (and at 30 s), and an automatic
+// submission at the deadline. The server enforces the deadline either way.
+(function () {
+  var timer = document.querySelector(".timer[data-deadline]");
+  if (!timer) { return; }
+  var live = timer.querySelector(".timer-live");
+  var deadline = Date.parse(timer.getAttribute("data-deadline"));
+  var form = document.querySelector("form.quiz-form");
+  var lang = document.documentElement.lang;
+  var words = { kk: "Қалған уақыт: %m мин", ru: "Осталось: %m мин", en: "Time left: %m min" };
+  var lastAnnounced = null;
+  function tick() {
+    var left = Math.max(0, deadline - Date.now());
+    var minutes = Math.ceil(left / 60000);
+    if (minutes !== lastAnnounced && (left > 30000 || lastAnnounced === null)) {
+      live.textContent = (words[lang] || words.en).replace("%m", String(minutes));
+      lastAnnounced = minutes;
+    }
+    if (left <= 0) { clearInterval(handle); form.submit(); }
+  }
+  var handle = setInterval(tick, 1000);
+  tick();
+})();
