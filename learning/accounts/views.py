@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -25,6 +37,14 @@ SESSION_TOKEN_KEY = "auth_token"
 
 @login_manager.user_loader
 def _load_user(user_id: str):
+    # Idle and absolute timeouts, kept in the signed cookie (no write per request).
+    now = int(time.time())
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if now - session.get("seen_at", 0) > idle or now - session.get("auth_at", 0) > absolute:
+        return None
+    if now - session["seen_at"] > 60:
+        session["seen_at"] = now
     return services.load_session_user(user_id, session.get(SESSION_TOKEN_KEY))
 
 
@@ -48,6 +68,7 @@ def login():
                 ip_address=request.remote_addr or "",
                 user_agent=request.user_agent.string or "",
             )
+            session["auth_at"] = session["seen_at"] = int(time.time())
             login_user(user)
             record_event("login.success", user.email, actor=user)
             db.session.commit()
