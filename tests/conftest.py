@@ -119,6 +119,7 @@ def login_as(client, make_user):
 
     def do_login(role="learner", **kwargs):
         user_id, email = make_user(role, **kwargs)
+        client.delete_cookie("session")  # a fresh visitor, even if someone was logged in
         page = client.get("/login")
         response = client.post(
             "/login",

@@ -154,16 +154,18 @@ def parse_responses(attempt: QuizAttempt, form) -> dict[int, object]:
         if question.type == "description":
             continue
         if question.type == "matching":
-            raw = {}
-            for k in range(len(question.answers)):
-                values = form.getlist(f"q{i}_{k}")
-                if len(values) > 1:
-                    raise QuizError("A question was answered twice.")
-                if values and values[0]:
-                    if values[0] not in question_data["match_options"]:
-                        raise QuizError("An answer is not one of the choices offered.")
-                    raw[k] = values[0]
-            responses[i] = raw
+            fields = [form.getlist(f"q{i}_{k}") for k in range(len(question.answers))]
+            if any(len(values) > 1 for values in fields):
+                raise QuizError("A question was answered twice.")
+            chosen = [values[0] if values else "" for values in fields]
+            if any(value and value not in question_data["match_options"] for value in chosen):
+                raise QuizError("An answer is not one of the choices offered.")
+            if not any(chosen):
+                continue
+            try:
+                responses[i] = grading.normalise_response(question, chosen)
+            except grading.ResponseError as error:
+                raise QuizError(str(error)) from error
             continue
         values = form.getlist(f"q{i}")
         if any(len(v) > MAX_TEXT_ANSWER for v in values):
@@ -192,6 +194,11 @@ def submit_attempt(user, enrollment, view: RevisionView, attempt: QuizAttempt, f
         submitted_at = attempt.deadline_at
         if now > attempt.deadline_at + LATE_GRACE:
             responses = {}  # answers sent after the deadline do not count
+    questions = [question_from_dict(q) for q in attempt.questions]
+    try:
+        result = grading.grade(questions, responses)
+    except grading.ResponseError as error:
+        raise QuizError(str(error)) from error
     # Claim the attempt: only one request can turn submitted_at from NULL.
     claimed = db.session.execute(
         sa.update(QuizAttempt)
@@ -202,8 +209,6 @@ def submit_attempt(user, enrollment, view: RevisionView, attempt: QuizAttempt, f
     if claimed != 1:
         db.session.refresh(attempt)
         return attempt, False
-    questions = [question_from_dict(q) for q in attempt.questions]
-    result = grading.grade(questions, responses)
     settings = settings_for(view, attempt.module_slug, attempt.language)
     attempt.submitted_at = submitted_at
     attempt.responses = {str(k): _jsonable(v) for k, v in responses.items()}

@@ -30,7 +30,7 @@ def test_concurrent_read_then_write_transactions_do_not_fail(app):
     def worker(n: int):
         with app.app_context():
             try:
-                barrier.wait()
+                barrier.wait(timeout=30)
                 for i in range(10):
                     count = db.session.scalar(sa.select(sa.func.count(OrgUnit.id)))
                     db.session.add(OrgUnit(name=f"u{n}-{i}", path=f"/{n}-{i}-{count}/", full_name="x"))
