@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import wraps
 from urllib.parse import urlsplit
@@ -53,6 +54,23 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+# Fields that legitimately repeat: checkboxes of multiple-response quiz questions.
+REPEATABLE_FIELDS = re.compile(r"q\d{1,4}")
+
+
+def register_input_guards(app) -> None:
+    """Refuse a request that sends a single-valued field twice (a 400, before any view runs)."""
+
+    @app.before_request
+    def _refuse_duplicate_fields():
+        for source in (request.args, request.form if request.method not in {"GET", "HEAD"} else None):
+            if not source:
+                continue
+            for key, values in source.lists():
+                if len(values) > 1 and not REPEATABLE_FIELDS.fullmatch(key):
+                    abort(400, description="A field was sent more than once.")
 
 
 def csp_nonce() -> str:

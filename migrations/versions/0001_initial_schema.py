@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 00:44:09.938018
+Create Date: 2026-11-26 01:58:23.905256
 
 """
 from alembic import op
@@ -26,7 +26,6 @@ def upgrade():
     sa.Column('synced_hash', sa.String(length=64), nullable=True),
     sa.Column('is_changed_in_studio', sa.Boolean(), nullable=False),
     sa.Column('is_archived', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['current_revision_id'], ['course_revisions.id'], name=op.f('fk_courses_current_revision_id_course_revisions'), use_alter=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_courses')),
     sa.UniqueConstraint('slug', name=op.f('uq_courses_slug'))
     )
@@ -74,7 +73,51 @@ def upgrade():
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index('ix_users_name', ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=12), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_api_tokens_org_unit_id_org_units')),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_api_tokens_owner_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('(cancelled_at IS NULL AND cancelled_by_id IS NULL) OR cancelled_at IS NOT NULL', name=op.f('ck_assignments_cancelled_consistent')),
+    sa.CheckConstraint('(org_unit_id IS NULL AND user_id IS NOT NULL) OR (org_unit_id IS NOT NULL AND user_id IS NULL)', name=op.f('ck_assignments_one_target')),
+    sa.ForeignKeyConstraint(['cancelled_by_id'], ['users.id'], name=op.f('fk_assignments_cancelled_by_id_users')),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_assignments_course_id_courses')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_assignments_created_by_id_users')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_units.id'], name=op.f('fk_assignments_org_unit_id_org_units')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_assignments_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments'))
+    )
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assignments_course_id'), ['course_id'], unique=False)
+        batch_op.create_index('uq_assignments_active_unit_course', ['org_unit_id', 'course_id'], unique=True, sqlite_where=sa.text('cancelled_at IS NULL'), postgresql_where=sa.text('cancelled_at IS NULL'))
+        batch_op.create_index('uq_assignments_active_user_course', ['user_id', 'course_id'], unique=True, sqlite_where=sa.text('cancelled_at IS NULL'), postgresql_where=sa.text('cancelled_at IS NULL'))
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -170,6 +213,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_completion_records_course_id'), ['course_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_completion_records_user_id'), ['user_id'], unique=False)
 
+    op.create_table('course_drafts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('files', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('media', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('based_on_revision_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('version > 0', name=op.f('ck_course_drafts_version_positive')),
+    sa.ForeignKeyConstraint(['based_on_revision_id'], ['course_revisions.id'], name=op.f('fk_course_drafts_based_on_revision_id_course_revisions')),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_course_drafts_course_id_courses')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_course_drafts_created_by_id_users')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_course_drafts_updated_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_course_drafts'))
+    )
+    with op.batch_alter_table('course_drafts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_course_drafts_course_id'), ['course_id'], unique=False)
+
     op.create_table('enrollments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -251,12 +315,29 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_quiz_attempts_revision_id'), ['revision_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quiz_attempts_user_id'), ['user_id'], unique=False)
 
+    op.create_table('reminder_logs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('sent_on', sa.Date(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.CheckConstraint("channel IN ('smtp', 'log')", name=op.f('ck_reminder_logs_channel_known')),
+    sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_reminder_logs_assignment_id_assignments')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_reminder_logs_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_logs')),
+    sa.UniqueConstraint('assignment_id', 'user_id', 'sent_on', name=op.f('uq_reminder_logs_assignment_id_user_id_sent_on'))
+    )
+    with op.batch_alter_table('reminder_logs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reminder_logs_user_id'), ['user_id'], unique=False)
+
     op.create_table('rendered_modules',
     sa.Column('revision_id', sa.Integer(), nullable=False),
     sa.Column('module_slug', sa.String(length=120), nullable=False),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('html', sa.Text(), nullable=False),
     sa.Column('sections', sa.Integer(), nullable=False),
+    sa.Column('anchors', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('source_hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['revision_id'], ['course_revisions.id'], name=op.f('fk_rendered_modules_revision_id_course_revisions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('revision_id', 'module_slug', 'language', name=op.f('pk_rendered_modules'))
@@ -287,17 +368,28 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_record_revocations')),
     sa.UniqueConstraint('record_id', name=op.f('uq_record_revocations_record_id'))
     )
+    # courses and course_revisions refer to each other: this key comes once both exist
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_courses_current_revision_id_course_revisions'), 'course_revisions', ['current_revision_id'], ['id'])
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_courses_current_revision_id_course_revisions'), type_='foreignkey')
+
     op.drop_table('record_revocations')
     with op.batch_alter_table('essay_grades', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_essay_grades_attempt_id'))
 
     op.drop_table('essay_grades')
     op.drop_table('rendered_modules')
+    with op.batch_alter_table('reminder_logs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminder_logs_user_id'))
+
+    op.drop_table('reminder_logs')
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_user_id'))
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_revision_id'))
@@ -314,6 +406,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_enrollments_course_id'))
 
     op.drop_table('enrollments')
+    with op.batch_alter_table('course_drafts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_course_drafts_course_id'))
+
+    op.drop_table('course_drafts')
     with op.batch_alter_table('completion_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_completion_records_user_id'))
         batch_op.drop_index(batch_op.f('ix_completion_records_course_id'))
@@ -339,8 +435,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_events_action'))
 
     op.drop_table('audit_events')
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index('uq_assignments_active_user_course', sqlite_where=sa.text('cancelled_at IS NULL'), postgresql_where=sa.text('cancelled_at IS NULL'))
+        batch_op.drop_index('uq_assignments_active_unit_course', sqlite_where=sa.text('cancelled_at IS NULL'), postgresql_where=sa.text('cancelled_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_assignments_course_id'))
+
+    op.drop_table('assignments')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_owner_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_org_unit_id'))
+        batch_op.drop_index('ix_users_name')
 
     op.drop_table('users')
     op.drop_table('record_chain_head')
