@@ -58,6 +58,7 @@ class Config:
     ISSUER_NAME = os.environ.get("ISSUER_NAME", "Kelisim")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "kelisim")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -110,6 +111,10 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True
+    # The test client sends no Accept-Language: tests read English unless they choose a
+    # language (login_as(language=...), an Accept-Language header, or DEFAULT_LANGUAGE
+    # overridden, as tests/web/test_i18n.py does to check the real default, ru).
+    DEFAULT_LANGUAGE = "en"
 
     def __init__(self) -> None:
         self.SECRET_KEY = "test-secret-key-" + "x" * 32

@@ -10,7 +10,8 @@ from flask_wtf import CSRFProtect
 
 from learning.db import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after the one commit of a request (no reload queries while rendering).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -14,18 +14,24 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from learning.accounts.models import LANGUAGES, ROLES, AuthSession, OrgUnit, User
 from learning.db import utcnow
 from learning.extensions import db
+from learning.i18n import N_, UserError
+from learning.validation import is_digits
 
 # OWASP: argon2id, 19 MiB, t=2, p=1 is the minimum; we use more memory.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=47104, parallelism=1)
-# Verified when the e-mail is unknown, so a wrong e-mail costs as much time as a wrong password.
-_DUMMY_HASH = password_hasher.hash("kelisim-no-such-user")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified when the e-mail is unknown, so a wrong e-mail costs as much as a wrong password."""
+    return password_hasher.hash("kelisim-no-such-user")
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 
 
-class AccountError(ValueError):
-    """A domain error with a message fit to show the user."""
+class AccountError(UserError):
+    """A domain error with a message fit to show the user (a msgid: see UserError)."""
 
 
 @lru_cache(maxsize=1)
@@ -34,18 +40,21 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
 
 
-def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
-    """Why a new password is refused (NIST 800-63B: length and a blocklist, no composition rules)."""
+def password_problem(password: str, *, email: str = "", name: str = "") -> AccountError | None:
+    """Why a new password is refused (NIST 800-63B: length and a blocklist, no composition rules).
+
+    Returns the error to raise (its message translates where it is shown), or None.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return AccountError(N_("Use at least %(count)d characters."), count=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return AccountError(N_("Use at most %(count)d characters."), count=MAX_PASSWORD_LENGTH)
     lowered = password.lower()
     if lowered in common_passwords() or len(set(password)) < 4:
-        return "This password is too common or too easy to guess. Choose another."
+        return AccountError(N_("This password is too common or too easy to guess. Choose another."))
     local_part = email.split("@")[0].lower()
     if local_part and len(local_part) >= 4 and local_part in lowered:
-        return "Do not use your e-mail address in your password."
+        return AccountError(N_("Do not use your e-mail address in your password."))
     return None
 
 
@@ -57,7 +66,7 @@ def verify_password(user: User | None, password: str) -> bool:
     """Check a password in constant-ish time whether or not the user exists."""
     if user is None:
         try:
-            password_hasher.verify(_DUMMY_HASH, password)
+            password_hasher.verify(_dummy_hash(), password)
         except VerificationError:
             pass
         return False
@@ -82,9 +91,9 @@ def ensure_org_path(path: str) -> OrgUnit:
     """Return the unit at "Region/Akimat/Department", creating missing levels."""
     names = [part.strip() for part in path.split("/") if part.strip()]
     if not names:
-        raise AccountError("An organisation path needs at least one name, e.g. 'Region/Akimat'.")
+        raise AccountError(N_("An organisation path needs at least one name, e.g. 'Region/Akimat'."))
     if any(len(name) > 200 for name in names):
-        raise AccountError("An organisation name can have at most 200 characters.")
+        raise AccountError(N_("An organisation name can have at most %(count)d characters."), count=200)
     parent: OrgUnit | None = None
     for name in names:
         unit = db.session.scalar(
@@ -120,19 +129,20 @@ def create_user(
     """Create a user; returns (user, generated password or None when one was given)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        raise AccountError(f"Not an e-mail address: {email!r}.")
+        raise AccountError(N_("Not an e-mail address: %(email)s."), email=repr(email))
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise AccountError(N_("Unknown role %(role)s; choose one of %(roles)s."),
+                           role=repr(role), roles=", ".join(ROLES))
     if language is not None and language not in LANGUAGES:
-        raise AccountError(f"Unknown language {language!r}.")
+        raise AccountError(N_("Unknown language %(language)s."), language=repr(language))
     if find_user_by_email(email) is not None:
-        raise AccountError(f"A user with the e-mail {email} already exists.")
+        raise AccountError(N_("A user with the e-mail %(email)s already exists."), email=email)
     generated = None
     if password is None:
         generated = password = generate_password()
     problem = password_problem(password, email=email)
     if problem:
-        raise AccountError(problem)
+        raise problem
     unit = ensure_org_path(org_path)
     user = User(
         email=email,
@@ -191,7 +201,7 @@ def end_other_sessions(user: User, keep_token: str | None) -> int:
 
 def load_session_user(user_id: str, token: str | None) -> User | None:
     """The user of a live login: one query joining the user and their session row."""
-    if not token or not user_id.isdigit():
+    if not token or not is_digits(user_id):
         return None
     return db.session.scalar(
         sa.select(User)
@@ -207,10 +217,10 @@ def load_session_user(user_id: str, token: str | None) -> User | None:
 
 def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:
     if not verify_password(user, current):
-        raise AccountError("Your current password is not correct.")
+        raise AccountError(N_("Your current password is not correct."))
     problem = password_problem(new, email=user.email, name=user.name)
     if problem:
-        raise AccountError(problem)
+        raise problem
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     end_other_sessions(user, keep_token)

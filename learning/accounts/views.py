@@ -48,13 +48,22 @@ def _load_user(user_id: str):
     return services.load_session_user(user_id, session.get(SESSION_TOKEN_KEY))
 
 
-def _login_email_key() -> str:
-    return "login:" + services.normalise_email(request.form.get("email", ""))[:254]
+def _login_account_key() -> str:
+    return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
 
 
+def _login_account_address_key() -> str:
+    return f"login-pair:{request.remote_addr}:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+# Tiered limits slow guessing progressively: a few tries per account and address each
+# minute, more per address (offices share one), and a per-account ceiling that an
+# attacker spread over many addresses cannot exceed. Windows are short, so nobody can
+# lock a real user out for more than minutes.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
-@limiter.limit("5 per minute; 30 per hour", methods=["POST"], key_func=_login_email_key)
+@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
+@limiter.limit("5 per minute; 20 per 15 minutes", methods=["POST"], key_func=_login_account_address_key)
+@limiter.limit("30 per 15 minutes", methods=["POST"], key_func=_login_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -62,7 +71,12 @@ def login():
     if form.validate_on_submit():
         user = services.find_user_by_email(form.email.data)
         if services.verify_password(user, form.password.data) and user.is_active:
+            chosen_language = session.get("language")
             session.clear()  # a fresh session (and CSRF token) at every login
+            if chosen_language in current_app.config["LANGUAGES"]:
+                session["language"] = chosen_language
+                if user.language is None:  # a choice made on the login page becomes the profile's
+                    user.language = chosen_language
             session[SESSION_TOKEN_KEY] = services.start_session(
                 user,
                 ip_address=request.remote_addr or "",
@@ -107,7 +121,7 @@ def change_password():
             )
         except services.AccountError as error:
             db.session.rollback()
-            form.new_password.errors.append(_(str(error)))
+            form.new_password.errors.append(error.translated())
         else:
             record_event("password.changed", current_user.email)
             db.session.commit()

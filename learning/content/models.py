@@ -46,8 +46,9 @@ class CourseRevision(db.Model):
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
     number: Mapped[int]
     content_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
-    structure: Mapped[dict] = mapped_column(JSONType)  # parser.course_to_dict()
-    files: Mapped[dict] = mapped_column(JSONType)  # relative path -> text (media by hash)
+    # Both are large; they load only when asked for (learner pages use the cached RevisionView).
+    structure: Mapped[dict] = mapped_column(JSONType, deferred=True)  # parser.course_to_dict()
+    files: Mapped[dict] = mapped_column(JSONType, deferred=True)  # relative path -> text
     source: Mapped[str] = mapped_column(sa.String(10), default="files")
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -68,4 +69,5 @@ class RenderedModule(db.Model):
     language: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
     html: Mapped[str] = mapped_column(sa.Text)
     sections: Mapped[int] = mapped_column(default=1)  # number of ## sections, for the reading position
+    anchors: Mapped[list] = mapped_column(JSONType, default=list)  # ids of the ## headings, to resume at
     source_hash: Mapped[str] = mapped_column(sa.String(64))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import undefer
 
 from learning.content.models import Course, CourseRevision, RenderedModule
 from learning.extensions import db
@@ -24,11 +28,38 @@ class ModuleInfo:
         return self.titles.get(language) or self.titles.get(fallback) or self.slug
 
 
-class RevisionView:
-    """A read-only view of a revision's parsed structure."""
+@dataclass(frozen=True)
+class RevisionRef:
+    """The identity of a revision, safe to keep across requests (no ORM state)."""
 
-    def __init__(self, revision: CourseRevision):
-        self.revision = revision
+    id: int
+    number: int
+    content_hash: str
+    course_id: int
+
+
+class RevisionView:
+    """A read-only view of a revision's parsed structure.
+
+    Revisions never change, so views are built once per worker and kept in a small
+    LRU cache: a lesson page neither loads nor parses the structure JSON again.
+    """
+
+    def __new__(cls, revision: CourseRevision):
+        cache = _views()
+        cached = cache.get(revision.id)
+        if cached is not None:
+            return cached
+        view = super().__new__(cls)
+        view._build(revision)
+        cache.put(revision.id, view)
+        return view
+
+    def __init__(self, revision: CourseRevision):  # built in __new__ (cached)
+        pass
+
+    def _build(self, revision: CourseRevision) -> None:
+        self.revision = RevisionRef(revision.id, revision.number, revision.content_hash, revision.course_id)
         self.structure = revision.structure
         self.languages: list[str] = self.structure.get("languages", ["ru"])
         self.fallback = self.languages[0]
@@ -76,6 +107,44 @@ class RevisionView:
         if chosen not in texts:
             chosen = next(iter(texts))
         return texts[chosen], chosen
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[int, RevisionView] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: int) -> RevisionView | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: int, value: RevisionView) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def _views() -> _LRU:
+    """This app's cache of revision views (one app per worker process)."""
+    return current_app.extensions.setdefault("kelisim_revision_views", _LRU(64))
+
+
+def revision_view(revision_id: int) -> RevisionView:
+    """The cached view of a revision, loading it (with its structure) only on a miss."""
+    cached = _views().get(revision_id)
+    if cached is not None:
+        return cached
+    revision = db.session.scalar(
+        sa.select(CourseRevision).options(undefer(CourseRevision.structure))
+        .where(CourseRevision.id == revision_id)
+    )
+    return RevisionView(revision)
 
 
 def published_courses() -> list[tuple[Course, CourseRevision]]:

@@ -27,6 +27,7 @@ from functools import lru_cache
 import markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
+from learning.validation import is_digits
 
 __all__ = ["render_markdown", "render_inline", "sanitise_html"]
 
@@ -123,7 +124,7 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     if attr in ("width", "height"):
         return value if _DIMENSION.fullmatch(value.strip()) else None
     if attr in ("start", "colspan", "rowspan"):
-        return value if value.strip().isdigit() and len(value.strip()) < 5 else None
+        return value if is_digits(value.strip()) and len(value.strip()) < 5 else None
     return value
 
 

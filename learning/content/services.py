@@ -163,6 +163,7 @@ def _render_revision(revision: CourseRevision, course_obj: parser.Course) -> Non
                     "language": language,
                     "html": html,
                     "sections": count_sections(html),
+                    "anchors": re.findall(r'<h2[^>]*\bid="([^"]+)"', html),
                     "source_hash": hashlib.sha256(text.body.encode()).hexdigest(),
                 }
             )

@@ -11,7 +11,6 @@ from flask_login import current_user, login_required
 
 from learning.content import queries
 from learning.content.forms import ActivityForm, ReadForm, RecertifyForm, StartForm, SwitchRevisionForm
-from learning.content.models import CourseRevision
 from learning.content.services import media_path
 from learning.extensions import db
 from learning.progress import services as progress
@@ -37,8 +36,8 @@ def _load_course(slug: str):
 def _learner_revision(course):
     """The revision this learner is on (pinned by their enrolment), else the current one."""
     enrollment = progress.find_enrollment(current_user, course)
-    revision = enrollment.revision if enrollment else course.current_revision
-    return enrollment, queries.RevisionView(revision)
+    revision_id = enrollment.revision_id if enrollment else course.current_revision_id
+    return enrollment, queries.revision_view(revision_id)
 
 
 @bp.route("/courses")
@@ -63,9 +62,16 @@ def course(course_slug: str):
         from learning.progress.queries import latest_record
         record = latest_record(current_user, course)
     status = record_status(*record) if record else None
+    next_slug = progress.next_module(view, states)
+    anchor = None
+    if next_slug and states[next_slug].progress and states[next_slug].progress.position:
+        rendered = queries.rendered_html(view.revision.id, next_slug, view.text(next_slug, _language())[1])
+        position = states[next_slug].progress.position
+        if rendered and 0 < position <= len(rendered.anchors or []):
+            anchor = rendered.anchors[position - 1]
     return render_template(
         "content/course.html", course=course, view=view, enrollment=enrollment, states=states,
-        language=_language(), next_slug=progress.next_module(view, states), latest=latest,
+        language=_language(), next_slug=next_slug, resume_anchor=anchor, latest=latest,
         record=record[0] if record else None, record_state=status,
         start_form=StartForm(), switch_form=SwitchRevisionForm(), recertify_form=RecertifyForm(),
     )
@@ -78,7 +84,7 @@ def start(course_slug: str):
     if not StartForm().validate_on_submit():
         abort(400)
     enrollment, _created = progress.enroll(current_user, course)
-    view = queries.RevisionView(enrollment.revision)
+    view = queries.revision_view(enrollment.revision_id)
     states = progress.module_states(view, progress.module_progress(current_user, enrollment))
     db.session.commit()
     target = progress.next_module(view, states) or view.modules[0].slug
@@ -117,7 +123,7 @@ def recertify(course_slug: str):
 def module(course_slug: str, module_slug: str):
     course = _load_course(course_slug)
     enrollment, _created = progress.enroll(current_user, course)
-    view = queries.RevisionView(enrollment.revision)
+    view = queries.revision_view(enrollment.revision_id)
     info = view.module(module_slug)
     if info is None:
         abort(404)
@@ -139,8 +145,7 @@ def module(course_slug: str, module_slug: str):
     return render_template(
         "content/module.html", course=course, view=view, info=info, text=text, rendered=rendered,
         is_fallback=shown_language != language, shown_language=shown_language, language=language,
-        state=states[module_slug], read_form=ReadForm(position=rendered.sections),
-        activity_form=ActivityForm(), quiz=quiz_context(course, enrollment, view, info, state),
+        state=states[module_slug], quiz=quiz_context(course, enrollment, view, info, state),
         next_info=_next_after(view, module_slug),
     )
 
@@ -159,7 +164,7 @@ def mark_read(course_slug: str, module_slug: str):
     form = ReadForm()
     if enrollment is None or not form.validate_on_submit():
         abort(400)
-    view = queries.RevisionView(enrollment.revision)
+    view = queries.revision_view(enrollment.revision_id)
     if view.module(module_slug) is None:
         abort(404)
     rendered = queries.rendered_html(view.revision.id, module_slug, view.text(module_slug, _language())[1])
@@ -168,7 +173,7 @@ def mark_read(course_slug: str, module_slug: str):
                            position=form.position.data, sections=rendered.sections)
     except progress.ProgressError as error:
         db.session.rollback()
-        abort(400, description=str(error))
+        abort(400, description=error.translated())
     db.session.commit()
     info = view.module(module_slug)
     if info.has_quiz:
@@ -186,11 +191,12 @@ def activity(course_slug: str, module_slug: str):
     course = _load_course(course_slug)
     enrollment = progress.find_enrollment(current_user, course)
     form = ActivityForm()
+    # Answers to the page script, never shown to anyone: machine-readable English.
     if enrollment is None:
         return {"error": "not enrolled"}, 400
     if not form.validate_on_submit():
         return {"error": "invalid progress report", "fields": form.errors}, 400
-    view = queries.RevisionView(enrollment.revision)
+    view = queries.revision_view(enrollment.revision_id)
     try:
         row = progress.record_activity(current_user, enrollment, view, module_slug,
                                        seconds=form.seconds.data, position=form.position.data)
@@ -206,8 +212,8 @@ def activity(course_slug: str, module_slug: str):
 def media(course_slug: str, name: str):
     course = _load_course(course_slug)
     enrollment = progress.find_enrollment(current_user, course)
-    revision: CourseRevision = enrollment.revision if enrollment else course.current_revision
-    digest = revision.structure.get("media_blobs", {}).get(f"media/{name}")
+    view = queries.revision_view(enrollment.revision_id if enrollment else course.current_revision_id)
+    digest = view.structure.get("media_blobs", {}).get(f"media/{name}")
     if digest is None:
         abort(404)
     mimetype = mimetypes.guess_type(name)[0]

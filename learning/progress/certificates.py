@@ -11,8 +11,6 @@ from learning.accounts.models import User
 from learning.content.models import Course, CourseRevision
 from learning.content.queries import RevisionView
 from learning.extensions import db
-from learning.progress import badges
-from learning.progress.certificate_pdf import CertificateData, render_certificate_pdf
 from learning.progress.models import CompletionRecord, RecordRevocation
 from learning.progress.records import record_status
 
@@ -39,6 +37,8 @@ def verify_url(code: str) -> str:
 
 
 def certificate_pdf(record, user, revision, language: str) -> bytes:
+    from learning.progress.certificate_pdf import CertificateData, render_certificate_pdf
+
     view = RevisionView(revision)
     return render_certificate_pdf(
         CertificateData(
@@ -56,10 +56,14 @@ def certificate_pdf(record, user, revision, language: str) -> bytes:
 
 
 def signing_key():
+    from learning.progress import badges
+
     return badges.load_or_create_signing_key(Path(current_app.config["SIGNING_KEY_PATH"]))
 
 
 def signed_badge(record, user, revision, language: str) -> str:
+    from learning.progress import badges
+
     view = RevisionView(revision)
     credential = badges.build_credential(
         base_url=current_app.config["BASE_URL"],

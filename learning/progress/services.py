@@ -13,17 +13,18 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from learning.content.models import Course, CourseRevision
-from learning.content.queries import RevisionView
+from learning.content.queries import RevisionView, revision_view
 from learning.db import utcnow
 from learning.extensions import db
+from learning.i18n import N_, UserError
 from learning.progress.models import Enrollment, ModuleProgress
 
 MAX_PING_SECONDS = 120  # the page reports activity at most every 30 s; more is an idle tab
 MAX_POSITION = 10_000
 
 
-class ProgressError(ValueError):
-    """A progress report the server refuses (forged module, impossible values)."""
+class ProgressError(UserError):
+    """A progress report the server refuses (forged module, impossible values); a msgid."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def enroll(user, course: Course) -> tuple[Enrollment, bool]:
     from learning.progress.statements import record_statement
 
     record_statement(user, "registered", f"/courses/{course.slug}",
-                     RevisionView(enrollment.revision).structure.get("title", {}))
+                     revision_view(enrollment.revision_id).structure.get("title", {}))
     return enrollment, True
 
 
@@ -126,9 +127,9 @@ def record_activity(
 ) -> ModuleProgress:
     """Add active reading time and the furthest position reached (both bounded)."""
     if view.module(module_slug) is None:
-        raise ProgressError("Unknown module for this course.")
+        raise ProgressError(N_("Unknown module for this course."))
     if not (0 <= seconds <= 3600) or not (0 <= position <= MAX_POSITION):
-        raise ProgressError("Progress values out of range.")
+        raise ProgressError(N_("Progress values out of range."))
     record_visit(user, enrollment, module_slug)
     row = _progress_row(user, enrollment, module_slug)
     now = utcnow()
@@ -158,9 +159,9 @@ def mark_read(user, enrollment: Enrollment, view: RevisionView, module_slug: str
     """The learner reached the end of the module and confirmed it."""
     module = view.module(module_slug)
     if module is None:
-        raise ProgressError("Unknown module for this course.")
+        raise ProgressError(N_("Unknown module for this course."))
     if position < sections:
-        raise ProgressError("Read the module to its end first.")
+        raise ProgressError(N_("Read the module to its end first."))
     record_visit(user, enrollment, module_slug)
     row = _progress_row(user, enrollment, module_slug)
     now = utcnow()
@@ -177,7 +178,8 @@ def mark_read(user, enrollment: Enrollment, view: RevisionView, module_slug: str
 
 
 def enrollment_course_slug(enrollment: Enrollment) -> str:
-    return enrollment.revision.structure.get("slug") or db.session.get(Course, enrollment.course_id).slug
+    return revision_view(enrollment.revision_id).structure.get("slug") or db.session.get(
+        Course, enrollment.course_id).slug
 
 
 def _refresh_module_status(row: ModuleProgress, module) -> None:

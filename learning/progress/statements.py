@@ -13,7 +13,8 @@ from learning.progress.models import Statement
 
 
 def record_statement(user, verb: str, object_path: str, object_name: dict, *,
-                     result: dict | None = None, parent_path: str | None = None) -> Statement:
+                     result: dict | None = None, parent_path: str | None = None,
+                     voided_statement_id: str | None = None) -> Statement:
     """Build, validate and store one statement in the current transaction."""
     names = {xapi_language(lang): text for lang, text in (object_name or {}).items() if text}
     data = xapi.build_statement(
@@ -27,6 +28,7 @@ def record_statement(user, verb: str, object_path: str, object_name: dict, *,
         timestamp=utcnow(),
         result=result,
         parent_path=parent_path,
+        voided_statement_id=voided_statement_id,
     )
     problems = xapi.validate_statement(data)
     if problems:  # a bug of ours, never a user's input
@@ -38,3 +40,18 @@ def record_statement(user, verb: str, object_path: str, object_name: dict, *,
 
 def xapi_language(language: str) -> str:
     return {"kk": "kk-KZ", "ru": "ru-RU", "en": "en-US"}.get(language, language)
+
+
+def void_completion(user, course_slug: str, completed_at) -> Statement | None:
+    """Void the "completed" statement of a revoked completion record."""
+    import sqlalchemy as sa
+
+    iri = f"{current_app.config['BASE_URL'].rstrip('/')}/courses/{course_slug}"
+    candidates = db.session.scalars(
+        sa.select(Statement).where(Statement.user_id == user.id, Statement.verb == "completed")
+        .order_by(Statement.seq.desc())
+    )
+    target = next((s for s in candidates if s.data.get("object", {}).get("id") == iri), None)
+    if target is None:
+        return None
+    return record_statement(user, "voided", f"/courses/{course_slug}", {}, voided_statement_id=target.statement_id)

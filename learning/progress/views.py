@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from learning.content.queries import RevisionView
 from learning.extensions import limiter
-from learning.progress import badges
-from learning.progress.certificates import (
-    certificate_pdf,
-    find_certificate,
-    record_status,
-    signed_badge,
-    signing_key,
-)
+from learning.progress.certificates import find_certificate, record_status
 from learning.progress.queries import dashboard_rows, records_for
 
 bp = Blueprint("progress", __name__)
@@ -33,6 +27,32 @@ def transcript():
     enrollments = [(c, e, RevisionView(r)) for c, e, r in dashboard_rows(current_user)]
     return render_template("progress/transcript.html", records=records, enrollments=enrollments,
                            language=_language(), person=current_user)
+
+
+@bp.route("/me/transcript.pdf")
+@login_required
+def transcript_pdf():
+    from datetime import date
+
+    from learning.progress.transcript_pdf import TranscriptRow, render_transcript_pdf
+
+    language = _language()
+    statuses = {"valid": _("Valid"), "expired": _("Expired"), "revoked": _("Revoked")}
+    rows = [
+        TranscriptRow(
+            course_title=RevisionView(revision).title(language),
+            status=statuses[record_status(record, revocation)],
+            completed_at=record.completed_at.date(), score=record.score,
+            version=str(revision.number),
+            expires_at=record.expires_at.date() if record.expires_at else None,
+            code=record.certificate_code,
+        )
+        for record, revocation, course, revision in records_for(current_user)
+    ]
+    pdf = render_transcript_pdf(learner_name=current_user.name, unit=current_user.org_unit.full_name,
+                                language=language, rows=rows, generated_on=date.today())
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="kelisim-transcript.pdf"'})
 
 
 def _own_certificate(code: str):
@@ -55,7 +75,9 @@ def _own_certificate(code: str):
 def certificate(code: str):
     record, revocation, user, course, revision = _own_certificate(code)
     if revocation is not None:
-        abort(410, description="This certificate has been revoked.")
+        abort(410, description=_("This certificate has been revoked."))
+    from learning.progress.certificates import certificate_pdf  # fpdf loads only when needed
+
     pdf = certificate_pdf(record, user, revision, _language())
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="kelisim-certificate-{course.slug}.pdf"'})
@@ -66,7 +88,9 @@ def certificate(code: str):
 def badge(code: str):
     record, revocation, user, course, revision = _own_certificate(code)
     if revocation is not None:
-        abort(410, description="This certificate has been revoked.")
+        abort(410, description=_("This certificate has been revoked."))
+    from learning.progress.certificates import signed_badge
+
     token = signed_badge(record, user, revision, _language())
     return Response(token, mimetype="application/vc+jwt", headers={
         "Content-Disposition": f'attachment; filename="kelisim-badge-{course.slug}.jwt"'})
@@ -86,4 +110,7 @@ def verify(code: str):
 
 @bp.route("/.well-known/jwks.json")
 def jwks():
+    from learning.progress import badges
+    from learning.progress.certificates import signing_key
+
     return {"keys": [badges.public_jwk(signing_key())]}

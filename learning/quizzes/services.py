@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from learning.content.queries import RevisionView
 from learning.db import utcnow
 from learning.extensions import db
+from learning.i18n import N_, UserError
 from learning.progress import services as progress
 from learning.progress.models import ModuleProgress
 from learning.quizzes import grading
@@ -23,8 +24,8 @@ LATE_GRACE = timedelta(seconds=30)  # network and clock slack after the deadline
 MAX_TEXT_ANSWER = 10_000
 
 
-class QuizError(ValueError):
-    """A quiz action the rules refuse, with a message for the learner."""
+class QuizError(UserError):
+    """A quiz action the rules refuse, with a message for the learner (a msgid: see UserError)."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ class QuizSettings:
 
 
 def settings_for(view: RevisionView, module_slug: str, language: str) -> QuizSettings:
-    """Course quiz settings overridden by the module's front matter."""
+    """The module's effective quiz settings (course settings overridden by its front matter)."""
+    module = next(m for m in view.structure["modules"] if m["slug"] == module_slug)
     merged = dict(view.structure.get("quiz") or {})
-    text, _lang = view.text(module_slug, language)
-    merged.update(text.get("quiz") or text.get("quiz_settings_overrides") or {})
+    merged.update(module.get("quiz") or {})
     known = QuizSettings.__dataclass_fields__
     values = {k: v for k, v in merged.items() if k in known}
     if values.get("categories") is not None:
@@ -96,14 +97,14 @@ def start_attempt(user, enrollment, view: RevisionView, module_slug: str, langua
     text, shown_language = view.text(module_slug, language)
     pool = text.get("questions") or []
     if not pool:
-        raise QuizError("This module has no quiz.")
+        raise QuizError(N_("This module has no quiz."))
     settings = settings_for(view, module_slug, language)
     attempts = attempts_for(user, enrollment.course_id, module_slug, enrollment.cycle)
     current = open_attempt(attempts)
     if current is not None:
         return current
     if attempts_left(settings, attempts) == 0:
-        raise QuizError("You have used all your attempts for this quiz.")
+        raise QuizError(N_("You have used all your attempts for this quiz."))
     now = utcnow()
     attempt = QuizAttempt(
         user_id=user.id,
@@ -126,7 +127,7 @@ def start_attempt(user, enrollment, view: RevisionView, module_slug: str, langua
         # Two tabs started at once: the other one won; use its attempt.
         existing = open_attempt(attempts_for(user, enrollment.course_id, module_slug, enrollment.cycle))
         if existing is None:
-            raise QuizError("Your attempt could not be started. Please try again.") from None
+            raise QuizError(N_("Your attempt could not be started. Please try again.")) from None
         return existing
     from learning.progress.statements import record_statement
 
@@ -147,7 +148,7 @@ def parse_responses(attempt: QuizAttempt, form) -> dict[int, object]:
             allowed.update(f"q{i}_{k}" for k in range(len(question["answers"])))
     unknown = [key for key in form.keys() if key not in allowed]
     if unknown:
-        raise QuizError("The form contains answers to questions that are not in this attempt.")
+        raise QuizError(N_("The form contains answers to questions that are not in this attempt."))
     responses: dict[int, object] = {}
     for i, question_data in enumerate(questions):
         question = question_from_dict(question_data)
@@ -156,27 +157,36 @@ def parse_responses(attempt: QuizAttempt, form) -> dict[int, object]:
         if question.type == "matching":
             fields = [form.getlist(f"q{i}_{k}") for k in range(len(question.answers))]
             if any(len(values) > 1 for values in fields):
-                raise QuizError("A question was answered twice.")
+                raise QuizError(N_("A question was answered twice."))
             chosen = [values[0] if values else "" for values in fields]
             if any(value and value not in question_data["match_options"] for value in chosen):
-                raise QuizError("An answer is not one of the choices offered.")
+                raise QuizError(N_("An answer is not one of the choices offered."))
             if not any(chosen):
                 continue
             try:
                 responses[i] = grading.normalise_response(question, chosen)
             except grading.ResponseError as error:
-                raise QuizError(str(error)) from error
+                raise _unreadable(i, question) from error
             continue
         values = form.getlist(f"q{i}")
         if any(len(v) > MAX_TEXT_ANSWER for v in values):
-            raise QuizError("An answer is too long.")
+            raise QuizError(N_("An answer is too long."))
         if not values or all(v == "" for v in values):
             continue
         try:
             responses[i] = grading.normalise_response(question, values)
         except grading.ResponseError as error:
-            raise QuizError(str(error)) from error
+            raise _unreadable(i, question) from error
     return responses
+
+
+def _unreadable(index: int, question) -> QuizError:
+    """The learner's version of a ResponseError (whose English detail stays in the cause)."""
+    if question.type == "numerical":
+        return QuizError(N_("The answer to question %(number)d must be a number, such as 12 or 3.5."),
+                         number=index + 1)
+    return QuizError(N_("The answer to question %(number)d could not be read. Please check it."),
+                     number=index + 1)
 
 
 def submit_attempt(user, enrollment, view: RevisionView, attempt: QuizAttempt, form) -> tuple[QuizAttempt, bool]:
@@ -186,7 +196,7 @@ def submit_attempt(user, enrollment, view: RevisionView, attempt: QuizAttempt, f
     if attempt.submitted_at is not None:
         return attempt, False
     if form.get("attempt") != attempt.token:
-        raise QuizError("This form does not belong to this attempt.")
+        raise QuizError(N_("This form does not belong to this attempt."))
     responses = parse_responses(attempt, form)
     now = utcnow()
     submitted_at = now
@@ -198,7 +208,7 @@ def submit_attempt(user, enrollment, view: RevisionView, attempt: QuizAttempt, f
     try:
         result = grading.grade(questions, responses)
     except grading.ResponseError as error:
-        raise QuizError(str(error)) from error
+        raise QuizError(N_("Your answers could not be graded. Please try again.")) from error
     # Claim the attempt: only one request can turn submitted_at from NULL.
     claimed = db.session.execute(
         sa.update(QuizAttempt)
@@ -264,3 +274,88 @@ def _record_outcome(user, enrollment, view: RevisionView, attempt: QuizAttempt) 
             parent_path=f"/courses/{slug}/{attempt.module_slug}",
         )
     progress.refresh_course(user, enrollment, view)
+
+
+# --------------------------------------------------------------------------- hand grades
+# (added for the studio's essay grading; learning.authoring.services.grade_essay calls it)
+
+
+def stored_responses(attempt: QuizAttempt) -> dict[int, object]:
+    """The attempt's stored responses in the shape grading.grade() takes (int keys)."""
+    out: dict[int, object] = {}
+    for key, value in (attempt.responses or {}).items():
+        index = int(key)
+        if isinstance(value, dict):  # matching: JSON turned the item indices into strings
+            value = {int(k): v for k, v in value.items()}
+        out[index] = value
+    return out
+
+
+def regrade_attempt(attempt: QuizAttempt, manual_scores: dict[int, float]) -> None:
+    """Grade a submitted attempt again with hand scores (0..1 by question index) for its essays.
+
+    Updates results, score, has_pending and is_passed. When the attempt stops waiting for
+    grades its passed/failed statement is written; the module progress (best score, quiz
+    passed, status) and the course completion are updated as a graded submission does. A pass
+    once recorded is not withdrawn by a lower regrade.
+    """
+    from learning.accounts.models import User
+    from learning.content.models import CourseRevision
+    from learning.progress.models import Enrollment
+    from learning.progress.statements import record_statement
+    from learning.progress.xapi import iso_duration
+
+    questions = [question_from_dict(q) for q in attempt.questions]
+    result = grading.grade(questions, stored_responses(attempt), manual_scores)
+    view = RevisionView(db.session.get(CourseRevision, attempt.revision_id))
+    settings = settings_for(view, attempt.module_slug, attempt.language)
+    was_pending = attempt.has_pending
+    attempt.results = [
+        {"score": r.score, "is_correct": r.is_correct, "is_pending": r.is_pending, "feedback": r.feedback}
+        for r in result.results
+    ]
+    attempt.score = round(result.score_percent, 2)
+    attempt.has_pending = result.has_pending
+    attempt.is_passed = (not result.has_pending) and attempt.score >= settings.passing_score
+    db.session.flush()
+
+    user = db.session.get(User, attempt.user_id)
+    row = db.session.scalar(
+        sa.select(ModuleProgress).where(
+            ModuleProgress.user_id == attempt.user_id, ModuleProgress.revision_id == attempt.revision_id,
+            ModuleProgress.module_slug == attempt.module_slug, ModuleProgress.cycle == attempt.cycle,
+        )
+    )
+    if row is not None:
+        row.best_score = db.session.scalar(
+            sa.select(sa.func.max(QuizAttempt.score)).where(
+                QuizAttempt.user_id == attempt.user_id, QuizAttempt.course_id == attempt.course_id,
+                QuizAttempt.revision_id == attempt.revision_id, QuizAttempt.cycle == attempt.cycle,
+                QuizAttempt.module_slug == attempt.module_slug, QuizAttempt.submitted_at.is_not(None),
+            )
+        )
+        if attempt.is_passed:
+            row.is_quiz_passed = True
+        module = view.module(attempt.module_slug)
+        if module is not None:
+            progress._refresh_module_status(row, module)
+    slug = view.structure.get("slug", "")
+    if was_pending and not attempt.has_pending:
+        module = view.module(attempt.module_slug)
+        duration = (attempt.submitted_at - attempt.started_at).total_seconds()
+        record_statement(
+            user, "passed" if attempt.is_passed else "failed",
+            f"/courses/{slug}/{attempt.module_slug}/quiz", module.titles if module else {},
+            result={"score": {"scaled": round(attempt.score / 100, 4), "raw": attempt.score,
+                              "min": 0, "max": 100},
+                    "success": bool(attempt.is_passed), "completion": True,
+                    "duration": iso_duration(max(0.0, duration))},
+            parent_path=f"/courses/{slug}/{attempt.module_slug}",
+        )
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(Enrollment.user_id == attempt.user_id,
+                                    Enrollment.course_id == attempt.course_id)
+    )
+    if (enrollment is not None and enrollment.revision_id == attempt.revision_id
+            and enrollment.cycle == attempt.cycle):
+        progress.refresh_course(user, enrollment, view)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
@@ -36,7 +35,6 @@ def quiz_context(course, enrollment, view, info, state) -> dict | None:
         "left": services.attempts_left(settings, attempts),
         "is_passed": bool(state.progress and state.progress.is_quiz_passed),
         "best": state.progress.best_score if state.progress else None,
-        "start_form": StartQuizForm(),
         "course": course,
         "info": info,
     }
@@ -49,7 +47,7 @@ def _load(course_slug: str, module_slug: str):
     enrollment = progress.find_enrollment(current_user, course)
     if enrollment is None:
         abort(404)
-    view = queries.RevisionView(enrollment.revision)
+    view = queries.revision_view(enrollment.revision_id)
     info = view.module(module_slug)
     if info is None or not info.has_quiz:
         abort(404)
@@ -78,7 +76,7 @@ def start(course_slug: str, module_slug: str):
         attempt = services.start_attempt(current_user, enrollment, view, module_slug, str(get_locale()))
     except services.QuizError as error:
         db.session.rollback()
-        flash(_(str(error)), "error")
+        flash(error.translated(), "error")
         return redirect(url_for("content.module", course_slug=course_slug, module_slug=module_slug))
     db.session.commit()
     return redirect(url_for("quizzes.take", course_slug=course_slug, module_slug=module_slug,
@@ -113,7 +111,7 @@ def submit(course_slug: str, module_slug: str, token: str):
         attempt, graded = services.submit_attempt(current_user, enrollment, view, attempt, request.form)
     except services.QuizError as error:
         db.session.rollback()
-        abort(400, description=str(error))
+        abort(400, description=error.translated())
     db.session.commit()
     return redirect(url_for("quizzes.result", course_slug=course_slug, module_slug=module_slug,
                             token=attempt.token), code=303)
