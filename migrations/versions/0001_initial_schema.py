@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 01:58:23.905256
+Create Date: 2026-11-26 02:00:07.926185
 
 """
 from alembic import op
