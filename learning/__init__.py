@@ -38,10 +38,11 @@ def create_app(config=None) -> Flask:
     _register_request_hooks(app)
 
     from learning.errors import register_error_handlers
-    from learning.security import register_security_headers
+    from learning.security import register_input_guards, register_security_headers
 
     register_error_handlers(app)
     register_security_headers(app)
+    register_input_guards(app)
     _register_template_helpers(app)
     return app
 
@@ -53,8 +54,9 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR.parent / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
+    # Relative to the package (app.root_path): learning/translations.
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -66,22 +68,32 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from learning.accounts.views import bp as accounts_bp
+    from learning.admin.views import bp as admin_bp
+    from learning.api.views import bp as api_bp  # bearer tokens only: exempt from CSRF there
+    from learning.authoring.views import bp as authoring_bp
     from learning.content.views import bp as content_bp
+    from learning.hr.views import bp as hr_bp
     from learning.main import bp as main_bp
     from learning.progress.views import bp as progress_bp
     from learning.quizzes.views import bp as quizzes_bp
 
-    for blueprint in (main_bp, accounts_bp, content_bp, quizzes_bp, progress_bp):
+    for blueprint in (main_bp, accounts_bp, content_bp, quizzes_bp, progress_bp, admin_bp, hr_bp,
+                      api_bp, authoring_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from learning.accounts.cli import orgs_cli, users_cli
+    from learning.api.cli import api_tokens_cli
+    from learning.authoring.cli import quizzes_cli
+    from learning.backup import backup_cli
     from learning.content.cli import courses_cli
     from learning.demo import demo_cli
+    from learning.hr.cli import reminders_cli
     from learning.progress.cli import records_cli
 
-    for group in (users_cli, orgs_cli, courses_cli, demo_cli, records_cli):
+    for group in (users_cli, orgs_cli, courses_cli, quizzes_cli, demo_cli, records_cli, backup_cli,
+                  reminders_cli, api_tokens_cli):
         app.cli.add_command(group)
 
 
@@ -102,7 +114,10 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_percent, get_locale
+    from decimal import Decimal
+
+    from babel.numbers import format_percent
+    from flask_babel import format_date, format_datetime, format_time, get_locale
     from markupsafe import Markup
 
     from learning.content.render import render_inline
@@ -136,10 +151,23 @@ def _register_template_helpers(app: Flask) -> None:
     def _feedback_text(text, question):
         return Markup(render_inline(text, question.text_format))
 
+    # Dates, times and percentages in the interface language's conventions (Babel, CLDR).
     @app.template_filter("format_date_local")
     def _format_date(value):
         return format_date(value, format="medium") if value else ""
 
+    @app.template_filter("format_datetime_local")
+    def _format_datetime(value):
+        return format_datetime(value, format="medium") if value else ""
+
+    @app.template_filter("format_time_local")
+    def _format_time(value):
+        return format_time(value, format="short") if value else ""
+
     @app.template_filter("format_percent_local")
     def _format_percent(value):
-        return format_percent((value or 0) / 100, format="#,##0.#%") if value is not None else "—"
+        """A 0-100 score as the locale writes it, with at most one decimal: 85.5%, 85,5 %, 85,5%."""
+        if value is None:
+            return "—"
+        fraction = (Decimal(str(round(float(value), 1))) / 100).normalize()
+        return format_percent(fraction, locale=get_locale(), decimal_quantization=False)
