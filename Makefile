@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench translations venv audit clean
+.PHONY: run test bench translations extract update venv audit clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,26 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+# Translations (learning/translations/{kk,ru,en}/LC_MESSAGES/messages.po; *.mo are built, not kept).
+# `make update` after changing user-visible strings: extract them into messages.pot and merge
+# them into every catalogue; then translate the new entries (and review any marked fuzzy).
+TRANSLATIONS := learning/translations
+PYBABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+
 translations: $(STAMP)
-	$(BIN)/pybabel compile -f -d learning/translations -D messages >/dev/null 2>&1 || true
+	@if ls $(TRANSLATIONS)/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D messages; \
+	else \
+		echo "translations: no catalogues in $(TRANSLATIONS), nothing to compile"; \
+	fi
+
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(PYBABEL_KEYWORDS) --add-comments=TRANSLATORS: --no-wrap \
+		--project=Kelisim --version=0.1.0 --copyright-holder="Kelisim" -o $(TRANSLATIONS)/messages.pot learning
+
+update: extract
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-wrap --ignore-obsolete \
+		--ignore-pot-creation-date
 
 run: $(STAMP) translations
 	$(FLASK) db upgrade

@@ -87,6 +87,9 @@ def register_error_handlers(app) -> None:
         custom = error.description if error.description != type(error).description else None
         if error.code == 429:
             custom = None  # the limiter's description names its internal limit
+        if custom is not None:  # a lazy_gettext description reads in the response's language
+            with _response_language():
+                custom = str(custom)
         description = custom or _message(error.code or 500)
         response = _respond(error.code or 500, description)
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:

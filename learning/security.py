@@ -8,6 +8,8 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 
@@ -70,7 +72,7 @@ def register_input_guards(app) -> None:
                 continue
             for key, values in source.lists():
                 if len(values) > 1 and not REPEATABLE_FIELDS.fullmatch(key):
-                    abort(400, description="A field was sent more than once.")
+                    abort(400, description=_l("A field was sent more than once."))
 
 
 def csp_nonce() -> str:

@@ -19,6 +19,28 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_DIR.parent / "shared"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery staple"
+TRANSLATIONS_DIR = REPO_DIR / "learning" / "translations"
+
+
+def compile_catalogues(root: Path = TRANSLATIONS_DIR) -> None:
+    """Compile each messages.po whose .mo is missing or older (the .mo files are build products,
+    not committed; `make translations` does the same). Fuzzy entries are left out, as pybabel does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in sorted(root.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=po.parent.parent.name)
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}")
+        with partial.open("wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(partial, mo)  # atomic: a concurrent test run never reads half a catalogue
+
+
+compile_catalogues()
 
 
 def pytest_report_header(config):

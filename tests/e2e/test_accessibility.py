@@ -85,3 +85,38 @@ def test_axe_is_really_running(page):
                      '<input type="text"></main></body></html>')
     ids = {v["id"] for v in run_axe(page)}
     assert {"image-alt", "label"} <= ids
+
+
+STAFF_PAGES = [
+    ("hr", "/hr"), ("hr", "/hr/report"), ("hr", "/hr/assignments"),
+    ("trainer", "/author/"), ("trainer", "/author/sample"), ("trainer", "EDITOR"),
+    ("trainer", "/author/sample/analysis"), ("admin", "/admin/records"), ("admin", "/admin/audit"),
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_staff_pages_pass_axe(app, sample_course, make_user, live_server, browser, language):
+    context = browser.new_context(locale={"kk": "kk-KZ", "ru": "ru-RU", "en": "en-US"}[language])
+    page = context.new_page()
+    failures = {}
+    try:
+        for role in ("hr", "trainer", "admin"):
+            _, email = make_user(role, language=language)
+            context.clear_cookies()
+            log_in(page, live_server, email)
+            for page_role, path in STAFF_PAGES:
+                if page_role != role:
+                    continue
+                if path == "EDITOR":
+                    page.goto(f"{live_server}/author/sample")
+                    page.locator("form[action$='/drafts'] [type=submit]").first.click()
+                    page.wait_for_url(re.compile(r".*/drafts/\d+$"))
+                    path = page.url.replace(live_server, "") + "/edit/01-welcome.en.md"
+                page.goto(live_server + path)
+                assert page.locator("html").get_attribute("lang") == language, path
+                violations = run_axe(page)
+                if violations:
+                    failures[path] = violations
+    finally:
+        context.close()
+    assert failures == {}

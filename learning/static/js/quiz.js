@@ -6,14 +6,14 @@
   var live = timer.querySelector(".timer-live");
   var deadline = Date.parse(timer.getAttribute("data-deadline"));
   var form = document.querySelector("form.quiz-form");
-  var lang = document.documentElement.lang;
-  var words = { kk: "Қалған уақыт: %m мин", ru: "Осталось: %m мин", en: "Time left: %m min" };
+  // The sentence comes translated from the server (learning/translations), with {minutes} in it.
+  var words = timer.getAttribute("data-time-left") || "{minutes}";
   var lastAnnounced = null;
   function tick() {
     var left = Math.max(0, deadline - Date.now());
     var minutes = Math.ceil(left / 60000);
     if (minutes !== lastAnnounced && (left > 30000 || lastAnnounced === null)) {
-      live.textContent = (words[lang] || words.en).replace("%m", String(minutes));
+      live.textContent = words.replace("{minutes}", String(minutes));
       lastAnnounced = minutes;
     }
     if (left <= 0) { clearInterval(handle); form.submit(); }

@@ -1,0 +1,266 @@
+"""The interface in Kazakh, Russian and English: language choice, <html lang>, the switcher,
+translated pages and messages, content fallback, plural forms, dates and percentages."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from learning.accounts.models import User
+from learning.extensions import db
+from tests.conftest import PASSWORD, csrf_from
+from tests.web.test_quizzes import answers_for, start_quiz
+
+# One phrase per language from the layout, the login page and the learner's pages.
+LOGIN = {"kk": "Кіру", "ru": "Войти", "en": "Log in"}
+NAV = {"kk": "Менің оқуым", "ru": "Моё обучение", "en": "My learning"}
+CATALOGUE = {"kk": "Курстар", "ru": "Курсы", "en": "Courses"}
+TWO_MODULES = {"kk": "2 модуль", "ru": "2 модуля", "en": "2 modules"}
+FALLBACK = {
+    "kk": "Бұл модуль әзірге сіздің тіліңізге аударылмаған",
+    "ru": "Этот модуль пока не переведён на ваш язык",
+}
+QUIZ = {"kk": "Жауаптарды жіберу", "ru": "Отправить ответы", "en": "Submit answers"}
+TRUE_FALSE = {"kk": ("Дұрыс", "Бұрыс"), "ru": ("Верно", "Неверно"), "en": ("True", "False")}
+RESULT = {"kk": "Тест нәтижесі", "ru": "Результат теста", "en": "Quiz result"}
+SCORE = {"kk": "Сіздің нәтижеңіз: 100%", "ru": "Ваш результат: 100\xa0%", "en": "Your score: 100%"}
+
+
+def html_lang(html: str) -> str:
+    match = re.search(r'<html lang="([^"]+)"', html)
+    assert match, "no <html lang>"
+    return match.group(1)
+
+
+def page(client, url, **headers) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- choosing the language
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_login_page_follows_accept_language(client, language):
+    html = page(client, "/login", **{"Accept-Language": f"{language};q=0.9, de;q=0.5"})
+    assert html_lang(html) == language
+    assert LOGIN[language] in html
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("kk-KZ,kk;q=0.9,ru;q=0.8", "kk"),
+    ("ru-RU,ru;q=0.9,en;q=0.5", "ru"),
+    ("en-GB,en;q=0.9", "en"),
+    ("de-DE,fr;q=0.8", "ru"),  # none offered: the site default
+])
+def test_accept_language_falls_back_to_the_configured_default(app, client, header, expected):
+    app.config["DEFAULT_LANGUAGE"] = "ru"  # production's default (TestConfig reads English)
+    assert html_lang(page(client, "/login", **{"Accept-Language": header})) == expected
+
+
+def test_no_accept_language_gives_the_default(app, client):
+    app.config["DEFAULT_LANGUAGE"] = "ru"
+    html = page(client, "/login")
+    assert html_lang(html) == "ru" and LOGIN["ru"] in html
+    app.config["DEFAULT_LANGUAGE"] = "kk"
+    assert html_lang(page(client, "/login")) == "kk"
+
+
+def test_the_profile_language_beats_accept_language(client, login_as):
+    login_as("learner", language="kk")
+    html = page(client, "/", **{"Accept-Language": "en"})
+    assert html_lang(html) == "kk" and NAV["kk"] in html
+
+
+def test_switcher_is_on_every_page_and_works_without_javascript(app, client, login_as, sample_course):
+    user_id, _ = login_as("learner", language="en")
+    for url in ("/", "/courses", "/courses/sample", "/courses/sample/01-welcome", "/me/transcript",
+                "/me/password"):
+        html = page(client, url)
+        form = re.search(r'<form method="post" action="/language".*?</form>', html, re.S)
+        assert form, url
+        assert 'name="language"' in form.group(0) and 'type="submit"' in form.group(0), url
+        assert "data-autosubmit" in form.group(0), url  # site.js submits it on change
+        for code, name in (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")):
+            assert f'value="{code}" lang="{code}"' in form.group(0) and name in form.group(0)
+    html = page(client, "/courses")
+    response = client.post("/language", data={"csrf_token": csrf_from(html), "language": "ru",
+                                              "next": "/courses?"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/courses")
+    html = page(client, "/courses", **{"Accept-Language": "en"})
+    assert html_lang(html) == "ru" and "<h1>Курсы</h1>" in html
+    assert 'value="ru" lang="ru" selected' in html
+    with app.app_context():
+        assert db.session.get(User, user_id).language == "ru"
+
+
+def test_site_script_autosubmits_the_switcher():
+    from tests.conftest import REPO_DIR
+
+    script = (REPO_DIR / "learning" / "static" / "js" / "site.js").read_text()
+    assert "select[data-autosubmit]" in script and "form.submit()" in script
+
+
+def test_anonymous_choice_is_kept_and_becomes_the_profile_language(app, client, make_user):
+    user_id, email = make_user("learner")  # no language in the profile yet
+    html = page(client, "/login", **{"Accept-Language": "en"})
+    client.post("/language", data={"csrf_token": csrf_from(html), "language": "kk", "next": "/login"})
+    html = page(client, "/login", **{"Accept-Language": "en"})
+    assert html_lang(html) == "kk" and LOGIN["kk"] in html
+    response = client.post("/login", data={"csrf_token": csrf_from(html), "email": email,
+                                           "password": PASSWORD})
+    assert response.status_code == 302
+    assert html_lang(page(client, "/", **{"Accept-Language": "en"})) == "kk"
+    with app.app_context():
+        assert db.session.get(User, user_id).language == "kk"
+
+
+def test_an_unknown_language_is_refused(client):
+    html = page(client, "/login")
+    response = client.post("/language", data={"csrf_token": csrf_from(html), "language": "de"})
+    assert response.status_code == 400
+
+
+# --------------------------------------------------------------------------- learner's pages
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_learner_pages_in_each_language(app, client, login_as, sample_course, language):
+    login_as("learner", language=language)
+    dashboard = page(client, "/")
+    assert html_lang(dashboard) == language and NAV[language] in dashboard
+
+    catalogue = page(client, "/courses")
+    assert html_lang(catalogue) == language
+    assert f"<h1>{CATALOGUE[language]}</h1>" in catalogue
+    assert TWO_MODULES[language] in catalogue  # ngettext with the language's plural forms
+    if language == "ru":
+        assert "Пробный курс" in catalogue  # the course's own title in Russian
+    else:
+        assert "Sample course" in catalogue  # kk falls back to the course's first language
+
+    module = page(client, "/courses/sample/01-welcome")
+    assert html_lang(module) == language
+    if language == "ru":
+        assert 'lang="ru"' in module and "Вступление." in module and FALLBACK["ru"] not in module
+    elif language == "kk":
+        assert FALLBACK["kk"] in module and 'class="module" lang="en"' in module
+
+    for position, slug in (("2", "01-welcome"), ("1", "02-check")):
+        token = csrf_from(page(client, f"/courses/sample/{slug}"))
+        client.post(f"/courses/sample/{slug}/read", data={"csrf_token": token, "position": position})
+    url, take = start_quiz(client)
+    assert html_lang(take) == language and QUIZ[language] in take
+    true_label, false_label = TRUE_FALSE[language]
+    assert f">{true_label}</label>" in take and f">{false_label}</label>" in take
+
+    response = client.post(url, data=answers_for(app, url) | {"csrf_token": csrf_from(take)})
+    result = page(client, response.headers["Location"])
+    assert html_lang(result) == language
+    assert RESULT[language] in result and SCORE[language] in result
+
+
+def test_a_module_missing_in_russian_falls_back_and_says_so(client, login_as, sample_course):
+    login_as("learner", language="ru")
+    html = page(client, "/courses/sample/02-check")
+    assert html_lang(html) == "ru"
+    assert 'class="module" lang="en"' in html and "Read this, then answer." in html
+    notice = re.search(r'<p class="notice" lang="ru">(.*?)</p>', html, re.S)
+    assert notice and FALLBACK["ru"] in notice.group(1) and "English" in notice.group(1)
+
+
+def test_module_in_the_learners_language_has_no_fallback_notice(client, login_as, sample_course):
+    login_as("learner", language="en")
+    html = page(client, "/courses/sample/02-check")
+    assert 'class="notice" lang="en"' not in html
+
+
+def test_quiz_messages_are_translated(app, client, login_as, sample_course):
+    login_as("learner", language="kk")
+    url, take = start_quiz(client)
+    response = client.post(url, data={"csrf_token": csrf_from(take), "attempt": "someone-else"})
+    assert response.status_code == 400
+    assert "Бұл форма осы талпынысқа тиесілі емес." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("ru", "Пароль должен содержать не менее 12 символов."),
+    ("kk", "Құпиясөз кемінде 12 таңбадан тұруы керек."),
+    ("en", "Use at least 12 characters."),
+])
+def test_password_policy_messages_are_translated(client, login_as, language, message):
+    login_as("learner", language=language)
+    token = csrf_from(page(client, "/me/password"))
+    response = client.post("/me/password", data={
+        "csrf_token": token, "current_password": PASSWORD, "new_password": "short",
+        "confirm_password": "short",
+    })
+    assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("language", "required"), [
+    ("ru", "Обязательное поле."), ("kk", "Бұл өріс міндетті түрде керек."), ("en", "This field is required."),
+])
+def test_form_validation_messages_follow_the_language(client, language, required):
+    html = page(client, "/login", **{"Accept-Language": language})
+    response = client.post("/login", data={"csrf_token": csrf_from(html), "email": "", "password": ""},
+                           headers={"Accept-Language": language})
+    assert required in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("language", "title"), [
+    ("kk", "Бет табылмады"), ("ru", "Страница не найдена"), ("en", "Page not found"),
+])
+def test_error_pages_are_translated(client, login_as, language, title):
+    login_as("learner", language=language)
+    response = client.get("/courses/no-such-course")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and html_lang(html) == language
+    assert f"<h1>{title}</h1>" in html
+
+
+def test_api_errors_stay_english(client):
+    """API clients match on English messages, whatever the caller's Accept-Language."""
+    response = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "ru"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "We could not find that page."
+
+
+def test_lazy_error_descriptions_follow_pages_but_not_the_api(client):
+    page_response = client.get("/login?a=1&a=2", headers={"Accept-Language": "ru"})
+    assert page_response.status_code == 400
+    assert "Одно из полей отправлено несколько раз." in page_response.get_data(as_text=True)
+    api_response = client.get("/api/v1/courses?a=1&a=2", headers={"Accept-Language": "ru"})
+    assert api_response.status_code == 400
+    assert api_response.get_json()["error"]["message"] == "A field was sent more than once."
+
+
+# --------------------------------------------------------------------------- dates, numbers
+
+
+@pytest.mark.parametrize(("language", "percent", "day"), [
+    ("ru", "85,5\xa0%", "12 мар. 2025 г."),
+    ("kk", "85,5%", "2025 ж. 12 нау."),
+    ("en", "85.5%", "Mar 12, 2025"),
+])
+def test_dates_and_percentages_follow_the_locale(app, language, percent, day):
+    from flask_babel import force_locale
+
+    env = app.jinja_env
+    with app.test_request_context(), force_locale(language):
+        assert env.from_string("{{ 85.5|format_percent_local }}").render() == percent
+        assert env.from_string("{{ 80|format_percent_local }}").render() == percent.replace("85,5", "80").replace("85.5", "80")
+        shown = env.from_string("{{ d|format_date_local }}").render(d=date(2025, 3, 12))
+        assert shown.replace("\u202f", " ").replace("\xa0", " ") == day  # CLDR's (narrow) no-break spaces
+
+
+def test_pages_print_percentages_the_russian_way(app, client, login_as, sample_course):
+    login_as("learner", language="ru")
+    token = csrf_from(page(client, "/courses/sample/01-welcome"))
+    client.post("/courses/sample/01-welcome/read", data={"csrf_token": token, "position": "2"})
+    course = page(client, "/courses/sample")
+    assert '<span class="progress-text">33\xa0%</span>' in course  # 1 of 3 requirements met
+    assert 'aria-valuenow="33"' in course  # the machine-readable value stays a plain number
