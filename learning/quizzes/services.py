@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlalchemy.exc import IntegrityError
 
 from learning.content.queries import RevisionView
@@ -52,8 +53,10 @@ def settings_for(view: RevisionView, module_slug: str, language: str) -> QuizSet
 
 
 def attempts_for(user, course_id: int, module_slug: str, cycle: int) -> list[QuizAttempt]:
+    """The learner's attempts at a quiz, without their (large) questions and answers."""
     return list(db.session.scalars(
         sa.select(QuizAttempt)
+        .options(defer(QuizAttempt.questions), defer(QuizAttempt.responses), defer(QuizAttempt.results))
         .where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course_id,
                QuizAttempt.module_slug == module_slug, QuizAttempt.cycle == cycle)
         .order_by(QuizAttempt.number)
