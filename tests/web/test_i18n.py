@@ -83,7 +83,8 @@ def test_switcher_is_on_every_page_and_works_without_javascript(app, client, log
         form = re.search(r'<form method="post" action="/language".*?</form>', html, re.S)
         assert form, url
         assert 'name="language"' in form.group(0) and 'type="submit"' in form.group(0), url
-        assert "data-autosubmit" in form.group(0), url  # site.js submits it on change
+        # no change of context on input (WCAG 3.2.2): the choice is sent by its button only
+        assert "data-autosubmit" not in form.group(0), url
         for code, name in (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")):
             assert f'value="{code}" lang="{code}"' in form.group(0) and name in form.group(0)
     html = page(client, "/courses")
@@ -97,11 +98,11 @@ def test_switcher_is_on_every_page_and_works_without_javascript(app, client, log
         assert db.session.get(User, user_id).language == "ru"
 
 
-def test_site_script_autosubmits_the_switcher():
+def test_site_script_does_not_submit_the_switcher_on_change():
     from tests.conftest import REPO_DIR
 
     script = (REPO_DIR / "learning" / "static" / "js" / "site.js").read_text()
-    assert "select[data-autosubmit]" in script and "form.submit()" in script
+    assert "form.submit()" not in script
 
 
 def test_anonymous_choice_is_kept_and_becomes_the_profile_language(app, client, make_user):

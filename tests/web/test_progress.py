@@ -136,7 +136,7 @@ def test_fallback_language_is_announced(app, client, login_as, sample_course):
     login_as("learner", language="ru")
     html = client.get("/courses/sample/02-check").get_data(as_text=True)  # 02 exists only in English
     assert 'lang="en"' in html and "Read this, then answer." in html
-    assert "notice" in html
+    assert '<span lang="en">English</span>' in html  # the language's name, marked as such
 
 
 def test_every_written_statement_is_valid_xapi(app, client, login_as, sample_course):
