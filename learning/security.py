@@ -8,7 +8,6 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 

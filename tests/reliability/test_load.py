@@ -17,7 +17,6 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa

@@ -8,7 +8,7 @@ from learning.audit.models import AuditEvent
 from learning.extensions import db
 from learning.progress import xapi
 from learning.progress.models import RecordRevocation, Statement
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import csrf_from
 from tests.web.test_records import complete_sample
 
 
