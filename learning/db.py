@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import random
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -25,6 +27,10 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 # first and write later fail at once with "database is locked" when another writer
 # holds the lock, whatever the busy timeout, so writers start with BEGIN IMMEDIATE.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+BUSY_TIMEOUT_MS = 15_000
+WRITE_LOCK_WAIT_SECONDS = 15.0
 
 
 class Base(DeclarativeBase):
@@ -67,7 +73,7 @@ def configure_sqlite(engine: sa.engine.Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -78,4 +84,21 @@ def configure_sqlite(engine: sa.engine.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if not write_intent.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        # SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries, far longer than a
+        # write lock is held here (a few ms): poll instead, so writers queue tightly.
+        conn.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            deadline = time.monotonic() + WRITE_LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    return
+                except sa.exc.OperationalError as error:
+                    if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(random.uniform(0.0002, 0.002))
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
