@@ -30,6 +30,18 @@ def _postgres_args(url) -> tuple[list[str], dict]:
     return args, env
 
 
+def _copy_sqlite(source_path: str, target_path: str) -> None:
+    """Copy one SQLite database onto another with the online backup API (consistent while in use)."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def _run(command: list[str], env: dict) -> None:
     import os
 
@@ -49,12 +61,7 @@ def create_command(path):
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     target = Path(path)
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(url.database)
-        destination = sqlite3.connect(target)
-        with destination:
-            source.backup(destination)
-        destination.close()
-        source.close()
+        _copy_sqlite(url.database, str(target))
     else:
         args, env = _postgres_args(url)
         _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args], env)
@@ -73,14 +80,15 @@ def restore_command(path, yes):
     db.session.remove()
     db.engine.dispose()
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(path)
-        if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+        try:
+            with sqlite3.connect(path) as check:
+                sound = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            check.close()
+        except sqlite3.DatabaseError:
+            sound = False
+        if not sound:
             raise click.ClickException(f"{path} is not a sound SQLite database.")
-        destination = sqlite3.connect(url.database)
-        with destination:
-            source.backup(destination)
-        destination.close()
-        source.close()
+        _copy_sqlite(path, url.database)
     else:
         args, env = _postgres_args(url)
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args,

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from learning.content.parser import FENCE_OPEN, quiz_kind
+
 __all__ = [
     "Refused",
     "ImageInfo",
@@ -288,16 +290,6 @@ def module_file_name(number: int, name: str, language: str) -> str:
     return f"{number:02d}-{name}.{language}.md"
 
 
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-
-
-def _quiz_kind(info: str) -> str | None:
-    words = info.strip().lower().split()
-    if words in (["quiz"], ["quiz", "gift"]):
-        return "gift"
-    if words == ["quiz", "aiken"]:
-        return "aiken"
-    return None
 
 
 def _body_start(lines: list[str]) -> int:
@@ -315,7 +307,7 @@ def _fenced_blocks(lines: list[str]):
     the end)."""
     index = _body_start(lines)
     while index < len(lines):
-        opening = _FENCE.match(lines[index])
+        opening = FENCE_OPEN.match(lines[index])
         if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
             char, width = opening["fence"][0], len(opening["fence"])
             closing = re.compile(r"^ {0,3}" + re.escape(char) + "{" + str(width) + r",}\s*$")
@@ -336,7 +328,7 @@ def quiz_blocks(text: str) -> list[tuple[str, int, str]]:
     lines = _split_lines(text)
     out = []
     for start, end, info in _fenced_blocks(lines):
-        kind = _quiz_kind(info)
+        kind = quiz_kind(info)
         if kind is not None:
             out.append((kind, start + 2, "\n".join(lines[start + 1 : end])))
     return out
@@ -363,7 +355,7 @@ def replace_quiz_blocks(text: str, gift: str) -> tuple[str, int]:
     replaced = 0
     position = 0
     for start, end, info in _fenced_blocks(lines):
-        if _quiz_kind(info) is None:
+        if quiz_kind(info) is None:
             continue
         out.extend(lines[position:start])
         if not replaced:

@@ -20,7 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from learning.accounts.models import User
 from learning.audit.services import record_event
-from learning.authoring import analysis, files as studio_files
+from learning.authoring import analysis
+from learning.authoring import files as studio_files
 from learning.authoring.models import CourseDraft
 from learning.content import parser
 from learning.content.models import Course, CourseRevision

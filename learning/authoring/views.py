@@ -6,7 +6,15 @@ import io
 import mimetypes
 
 from flask import (
-    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
     url_for,
 )  # fmt: skip
 from flask_babel import get_locale
@@ -15,8 +23,17 @@ from flask_login import current_user
 
 from learning.authoring import services
 from learning.authoring.forms import (
-    MAX_FILE_CHARS, AddModuleForm, CreateCourseForm, DeleteFileForm, DiscardDraftForm,
-    EditFileForm, EssayGradeForm, ImportForm, NewDraftForm, PublishForm, UploadMediaForm,
+    MAX_FILE_CHARS,
+    AddModuleForm,
+    CreateCourseForm,
+    DeleteFileForm,
+    DiscardDraftForm,
+    EditFileForm,
+    EssayGradeForm,
+    ImportForm,
+    NewDraftForm,
+    PublishForm,
+    UploadMediaForm,
 )  # fmt: skip
 from learning.content import parser
 from learning.content.queries import RevisionView

@@ -67,7 +67,7 @@ COURSE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 _MODULE_LINK = re.compile(r"(\d{1,4}-[a-z0-9]+(?:-[a-z0-9]+)*)(?:\.(?:kk|ru|en)\.md)?")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff]+")
-_FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _BACKTICKS = re.compile(r"`+")
 _INLINE_LINK = re.compile(
     r"(?P<bang>!?)\[(?:[^\[\]\\]|\\.|\[[^\[\]]*\])*\]"
@@ -471,7 +471,8 @@ def _split_front_matter(text: str, report: _Reporter) -> tuple[_Yaml | None, int
     return None, 0
 
 
-def _quiz_kind(info: str) -> str | None:
+def quiz_kind(info: str) -> str | None:
+    """"gift" or "aiken" for the info string of a quiz fence, else None."""
     words = info.strip().lower().split()
     if words in (["quiz"], ["quiz", "gift"]):
         return "gift"
@@ -490,10 +491,10 @@ class _Body:
         index = start
         while index < len(lines):
             line = lines[index]
-            opening = _FENCE_OPEN.match(line)
+            opening = FENCE_OPEN.match(line)
             if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
                 close = self._find_close(lines, index, opening["fence"])
-                kind = _quiz_kind(opening["info"])
+                kind = quiz_kind(opening["info"])
                 if kind is not None:
                     self._quiz(lines, index, close, kind, report)
                     self.kept.append("")

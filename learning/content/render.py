@@ -27,6 +27,7 @@ from functools import lru_cache
 import markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
+
 from learning.validation import is_digits
 
 __all__ = ["render_markdown", "render_inline", "sanitise_html"]

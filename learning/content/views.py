@@ -10,7 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from learning.content import queries
-from learning.content.forms import ActivityForm, ReadForm, RecertifyForm, StartForm, SwitchRevisionForm
+from learning.content.forms import (
+    ActivityForm,
+    ReadForm,
+    RecertifyForm,
+    StartForm,
+    SwitchRevisionForm,
+)
 from learning.content.services import media_path
 from learning.extensions import db
 from learning.progress import services as progress

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
+from learning.content.parser import QuizSettings
 from learning.content.queries import RevisionView
 from learning.db import utcnow
 from learning.extensions import db
@@ -29,15 +29,6 @@ class QuizError(UserError):
     """A quiz action the rules refuse, with a message for the learner (a msgid: see UserError)."""
 
 
-@dataclass(frozen=True)
-class QuizSettings:
-    passing_score: int = 80
-    max_attempts: int | None = 3
-    time_limit_minutes: int | None = None
-    shuffle: bool = True
-    show_answers: str = "after_pass"
-    draw: int | None = None
-    categories: tuple[str, ...] | None = None
 
 
 def settings_for(view: RevisionView, module_slug: str, language: str) -> QuizSettings:
@@ -47,8 +38,6 @@ def settings_for(view: RevisionView, module_slug: str, language: str) -> QuizSet
     merged.update(module.get("quiz") or {})
     known = QuizSettings.__dataclass_fields__
     values = {k: v for k, v in merged.items() if k in known}
-    if values.get("categories") is not None:
-        values["categories"] = tuple(values["categories"])
     return QuizSettings(**values)
 
 
