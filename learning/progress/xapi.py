@@ -48,6 +48,20 @@ VOIDED_VERB_ID = VERBS["voided"]["id"]
 # Lexical helpers
 # --------------------------------------------------------------------------- #
 
+class _LazyPattern:
+    """A regular expression compiled on first use (the language-tag one takes ~50 ms to compile,
+    which every command and worker would otherwise pay at start-up)."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern | None = None
+
+    def __getattr__(self, name: str):
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
 _IRI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
 _IRL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^\s<>\"{}|\\^`]+$")
 _UUID_RE = re.compile(
@@ -58,7 +72,7 @@ _SHA1_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 _SHA2_RE = re.compile(r"^(?:[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
 # RFC 5646 language tag (pragmatic subset: language[-script][-region][-variant]*
 # [-extension]*[-privateuse], or a private-use tag).
-_LANG_RE = re.compile(
+_LANG_RE = _LazyPattern(
     r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
     r"(?:-[A-Za-z]{4})?"
     r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"

@@ -79,3 +79,17 @@ def test_static_files_are_fingerprinted_and_cached(client):
     assert response.status_code == 200
     assert "max-age=31536000" in response.headers["Cache-Control"]
     response.close()
+
+
+def test_hsts_and_secure_cookies_in_production(tmp_path):
+    app = create_app(make_config(tmp_path, SESSION_COOKIE_SECURE=True))
+    response = app.test_client().get("/login")
+    assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_media_paths_never_leave_the_course(client, login_as, sample_course):
+    login_as("learner", language="en")
+    for path in ("../../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "media/../course.yaml", "%2e%2e/config.py",
+                 "x.png%00.html"):
+        assert client.get(f"/courses/sample/media/{path}").status_code == 404, path
