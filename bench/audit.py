@@ -29,11 +29,24 @@ def audit() -> int:
         print(f"pip-audit: skipped ({REQUIREMENTS.name} not found)")
         return 0
     command = [
-        sys.executable, "-m", "pip_audit", "-r", str(REQUIREMENTS), "--no-deps", "--disable-pip",
-        "--format", "json", "--progress-spinner", "off", "--timeout", "15",
+        sys.executable,
+        "-m",
+        "pip_audit",
+        "-r",
+        str(REQUIREMENTS),
+        "--no-deps",
+        "--disable-pip",
+        "--format",
+        "json",
+        "--progress-spinner",
+        "off",
+        "--timeout",
+        "15",
     ]
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, cwd=REPO)
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, cwd=REPO, check=False
+        )
     except FileNotFoundError:
         print("pip-audit: skipped (pip_audit is not installed in this environment)")
         return 0
@@ -54,22 +67,30 @@ def audit() -> int:
     skipped = [d for d in dependencies if d.get("skip_reason")]
     if dependencies and len(skipped) == len(dependencies):
         reason = skipped[0]["skip_reason"]
-        print(f"pip-audit: skipped (none of the {len(dependencies)} requirements could be checked; "
-              f"offline or the vulnerability service is unreachable: {reason[:120]})")
+        print(
+            f"pip-audit: skipped (none of the {len(dependencies)} requirements could be checked; "
+            f"offline or the vulnerability service is unreachable: {reason[:120]})"
+        )
         return 0
     if not vulnerable:
         extra = f", {len(skipped)} not checked" if skipped else ""
-        print(f"pip-audit: no known vulnerabilities in {len(dependencies)} pinned requirements{extra}.")
+        print(
+            f"pip-audit: no known vulnerabilities in {len(dependencies)} pinned requirements{extra}."
+        )
         return 0
     count = sum(len(d["vulns"]) for d in vulnerable)
-    print(f"pip-audit: VULNERABILITIES FOUND: {count} in {len(vulnerable)} of "
-          f"{len(dependencies)} pinned requirements:")
+    print(
+        f"pip-audit: VULNERABILITIES FOUND: {count} in {len(vulnerable)} of "
+        f"{len(dependencies)} pinned requirements:"
+    )
     for dep in vulnerable:
         for vuln in dep["vulns"]:
             fixes = ", ".join(vuln.get("fix_versions") or []) or "no fixed version yet"
             aliases = ", ".join(vuln.get("aliases") or [])
-            print(f"  {dep['name']}=={dep['version']}: {vuln['id']}"
-                  f"{f' ({aliases})' if aliases else ''}; fixed in: {fixes}")
+            print(
+                f"  {dep['name']}=={dep['version']}: {vuln['id']}"
+                f"{f' ({aliases})' if aliases else ''}; fixed in: {fixes}"
+            )
     print("Update the pins in requirements.txt (the build does not fail on this).")
     return 0
 

@@ -16,16 +16,28 @@ READING_MODULE = "01-reading"
 QUIZ_MODULE = "02-check"
 
 _SUBJECTS = [
-    "A citizen", "An elderly visitor", "A young mother", "A farmer from a distant village",
-    "A student", "A veteran", "A newcomer to the district", "A local entrepreneur",
-    "A member of a cultural centre", "A colleague from another department",
+    "A citizen",
+    "An elderly visitor",
+    "A young mother",
+    "A farmer from a distant village",
+    "A student",
+    "A veteran",
+    "A newcomer to the district",
+    "A local entrepreneur",
+    "A member of a cultural centre",
+    "A colleague from another department",
 ]
 _ACTIONS = [
-    "asks for help with a form", "speaks in the language of their family",
-    "arrives just before closing time", "is upset about a delay",
-    "wants to know why a decision was taken", "brings relatives to translate",
-    "mentions a holiday that is important to their community", "is unsure how to address you",
-    "complains that nobody listens", "asks whether the rules are the same for everyone",
+    "asks for help with a form",
+    "speaks in the language of their family",
+    "arrives just before closing time",
+    "is upset about a delay",
+    "wants to know why a decision was taken",
+    "brings relatives to translate",
+    "mentions a holiday that is important to their community",
+    "is unsure how to address you",
+    "complains that nobody listens",
+    "asks whether the rules are the same for everyone",
 ]
 _ADVICE = [
     "greet them calmly and use the form of address they prefer",
@@ -77,13 +89,19 @@ def reading_markdown(target_bytes: int = 19_500, seed: int = 8) -> str:
         section += 1
         parts += [f"## Situation {section}: {rng.choice(_ACTIONS)}", "", _paragraph(rng), ""]
         if section % 3 == 1:
-            parts += ["What to do:", ""] + [f"- {a.capitalize()}." for a in rng.sample(_ADVICE, 4)] + [""]
+            parts += (
+                ["What to do:", ""]
+                + [f"- {a.capitalize()}." for a in rng.sample(_ADVICE, 4)]
+                + [""]
+            )
         if section % 4 == 2:
             parts += [
                 "| Situation | Do | Avoid |",
                 "|---|---|---|",
-                *(f"| {rng.choice(_ACTIONS).capitalize()} | {rng.choice(_ADVICE)} | hurry, irony |"
-                  for _ in range(4)),
+                *(
+                    f"| {rng.choice(_ACTIONS).capitalize()} | {rng.choice(_ADVICE)} | hurry, irony |"
+                    for _ in range(4)
+                ),
                 "",
             ]
         if section % 5 == 3:
@@ -153,8 +171,9 @@ def _course_yaml(title: str) -> str:
     )
 
 
-def write_bench_course(root: Path, slug: str = "bench-course", title: str = "Benchmark course",
-                       *, reading: bool = True) -> Path:
+def write_bench_course(
+    root: Path, slug: str = "bench-course", title: str = "Benchmark course", *, reading: bool = True
+) -> Path:
     """The course of the learner scenarios (20 KB reading module + 30-question quiz); the
     quiz-submission scenario uses copies without the reading module (faster to sync)."""
     folder = root / slug
@@ -177,8 +196,13 @@ def write_sync_library(root: Path, courses: int = 10, modules: int = 20) -> int:
         (folder / "course.yaml").write_text(_course_yaml(f"Sync course {c + 1}"))
         for m in range(modules):
             body = [
-                "---", f'title: "Module {m + 1}"', "duration_minutes: 10", "---", "",
-                _paragraph(rng, 3), "",
+                "---",
+                f'title: "Module {m + 1}"',
+                "duration_minutes: 10",
+                "---",
+                "",
+                _paragraph(rng, 3),
+                "",
             ]
             for s in range(3):
                 body += [f"## Part {s + 1}", "", _paragraph(rng, 5), ""]

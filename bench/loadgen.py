@@ -30,14 +30,24 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def encode_submission(item: dict) -> tuple[str, str, bytes, dict]:
     body = urlencode(item["fields"], doseq=True).encode()
-    headers = {"Cookie": item["cookie"], "User-Agent": USER_AGENT,
-               "Content-Type": "application/x-www-form-urlencoded"}
+    headers = {
+        "Cookie": item["cookie"],
+        "User-Agent": USER_AGENT,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     return "POST", item["path"], body, headers
 
 
-def run(host: str, port: int, requests: list[tuple[str, str, bytes | None, dict]] | None,
-        *, connections: int = 16, duration: float = 10.0, expect: tuple[int, ...] = (200,),
-        get_path: str = "/") -> dict:
+def run(
+    host: str,
+    port: int,
+    requests: list[tuple[str, str, bytes | None, dict]] | None,
+    *,
+    connections: int = 16,
+    duration: float = 10.0,
+    expect: tuple[int, ...] = (200,),
+    get_path: str = "/",
+) -> dict:
     """Drive `requests` (each used once) or, when None, `GET get_path` repeatedly, for up to
     `duration` seconds with `connections` concurrent clients. Returns counts and latencies (ms)."""
     queue = collections.deque(requests) if requests is not None else None

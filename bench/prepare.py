@@ -18,6 +18,7 @@ import random
 import re
 import sys
 import time
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -45,8 +46,9 @@ def _csrf(html: str) -> str:
 
 def _client(app):
     client = app.test_client()
-    client.environ_base.update({"HTTP_USER_AGENT": USER_AGENT, "REMOTE_ADDR": "127.0.0.1",
-                                "wsgi.url_scheme": "https"})
+    client.environ_base.update(
+        {"HTTP_USER_AGENT": USER_AGENT, "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "https"}
+    )
     return client
 
 
@@ -54,8 +56,14 @@ def login(app, email: str, password: str = PASSWORD):
     """Log in through the login form; returns the test client holding the session."""
     client = _client(app)
     page = client.get("/login")
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": _csrf(page.get_data(as_text=True))})
+    response = client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": _csrf(page.get_data(as_text=True)),
+        },
+    )
     if response.status_code != 302:
         raise RuntimeError(f"login of {email} failed: {response.status_code}")
     return client
@@ -68,8 +76,9 @@ def cookie_of(client) -> str:
     return f"session={cookie.value}"
 
 
-def _create_users(emails: list[str], role: str = "learner", org: str = ORG,
-                  language: str | None = "en") -> None:
+def _create_users(
+    emails: list[str], role: str = "learner", org: str = ORG, language: str | None = "en"
+) -> None:
     from learning.accounts import services as accounts
     from learning.extensions import db
 
@@ -79,14 +88,22 @@ def _create_users(emails: list[str], role: str = "learner", org: str = ORG,
     accounts.hash_password = lambda _password: shared
     try:
         for email in emails:
-            accounts.create_user(email, role=role, org_path=org, name=email.split("@")[0],
-                                 password=PASSWORD, language=language)
+            accounts.create_user(
+                email,
+                role=role,
+                org_path=org,
+                name=email.split("@")[0],
+                password=PASSWORD,
+                language=language,
+            )
         db.session.commit()
     finally:
         accounts.hash_password = original
 
 
-def choose_answers(questions: list[dict], rng: random.Random, p_right: float = 0.8) -> dict[str, object]:
+def choose_answers(
+    questions: list[dict], rng: random.Random, p_right: float = 0.8
+) -> dict[str, object]:
     """Form fields for an attempt's questions, as a learner would fill the quiz page:
     the right answer with probability `p_right`, else a wrong one (about half pass at 80%)."""
     fields: dict[str, object] = {}
@@ -140,7 +157,12 @@ def prepare_learners(spec: dict) -> dict:
     started = time.perf_counter()
     for email in learners:
         client = login(app, email)
-        for path in (f"/courses/{course}/{reading}", f"/courses/{course}", "/", *spec.get("warm", [])):
+        for path in (
+            f"/courses/{course}/{reading}",
+            f"/courses/{course}",
+            "/",
+            *spec.get("warm", []),
+        ):
             response = client.get(path)
             if response.status_code != 200:
                 raise RuntimeError(f"GET {path} as {email}: {response.status_code}")
@@ -179,11 +201,13 @@ def prepare_learners(spec: dict) -> dict:
             raise RuntimeError(f"quiz form fields differ: {sorted(expected - _form_names(html))}")
         csrf, cookie = _csrf(html), cookie_of(client)
         for slug, token, fields in attempts_by_user[email]:
-            out["quiz"].append({
-                "path": f"/courses/{slug}/{quiz_module}/quiz/{token}",
-                "cookie": cookie,
-                "fields": {**fields, "csrf_token": csrf, "attempt": token, "submit": "1"},
-            })
+            out["quiz"].append(
+                {
+                    "path": f"/courses/{slug}/{quiz_module}/quiz/{token}",
+                    "cookie": cookie,
+                    "fields": {**fields, "csrf_token": csrf, "attempt": token, "submit": "1"},
+                }
+            )
     out["timings"]["taker_logins_s"] = round(time.perf_counter() - started, 2)
     random.Random(1).shuffle(out["quiz"])
     return out
@@ -200,7 +224,8 @@ def prepare_hr() -> dict:
         best, best_count = None, -1
         for root in roots:
             count = db.session.scalar(
-                sa.select(sa.func.count(User.id)).join(OrgUnit, User.org_unit_id == OrgUnit.id)
+                sa.select(sa.func.count(User.id))
+                .join(OrgUnit, User.org_unit_id == OrgUnit.id)
                 .where(OrgUnit.path.startswith(root.path))
             )
             if count > best_count:
@@ -211,8 +236,12 @@ def prepare_hr() -> dict:
             _create_users([email], role="hr", org=org)
     client = login(app, email)
     response = client.get("/hr")
-    return {"cookie": cookie_of(client), "unit": org, "people": best_count,
-            "hr_status": response.status_code}
+    return {
+        "cookie": cookie_of(client),
+        "unit": org,
+        "people": best_count,
+        "hr_status": response.status_code,
+    }
 
 
 def probe() -> dict:
@@ -220,17 +249,22 @@ def probe() -> dict:
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     try:
         import learning.hr.scale  # noqa: F401
+
         has_scale = True
     except ImportError:
         has_scale = False
-    return {"hr": "/hr" in rules, "hr_report": "/hr/report" in rules,
-            "hr_csv": "/hr/report.csv" in rules, "scale_seed": has_scale}
+    return {
+        "hr": "/hr" in rules,
+        "hr_report": "/hr/report" in rules,
+        "hr_csv": "/hr/report.csv" in rules,
+        "scale_seed": has_scale,
+    }
 
 
 def main(argv: list[str]) -> int:
     command = argv[0]
     if command == "learners":
-        spec = json.loads(open(argv[1]).read())
+        spec = json.loads(Path(argv[1]).read_text())
         result = prepare_learners(spec)
         with open(argv[2], "w") as fh:
             json.dump(result, fh)

@@ -43,7 +43,9 @@ VENV_BIN = Path(sys.executable).parent
 RESULTS = BENCH / "results.md"
 PROFILES = BENCH / "profiles"
 USER_AGENT = loadgen.USER_AGENT
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 WORKERS = 2
 CONNECTIONS = 16
@@ -52,9 +54,16 @@ GUNICORN_TIMEOUT = 120  # the full CSV export must not be killed by the 30 s def
 SCALE_LEARNERS = 100_000
 
 TARGETS = {  # issue 8 (and 3, 4, 6)
-    "lesson_ratio": 0.20, "lesson_p99_ms": 50.0, "quiz_ratio": 0.10,
-    "hr_dashboard_s": 1.0, "hr_report_s": 0.5, "csv_s": 10.0, "csv_mb": 100.0,
-    "cold_start_s": 1.5, "sync_s": 5.0, "validate_s": 1.0,
+    "lesson_ratio": 0.20,
+    "lesson_p99_ms": 50.0,
+    "quiz_ratio": 0.10,
+    "hr_dashboard_s": 1.0,
+    "hr_report_s": 0.5,
+    "csv_s": 10.0,
+    "csv_mb": 100.0,
+    "cold_start_s": 1.5,
+    "sync_s": 5.0,
+    "validate_s": 1.0,
 }
 
 COMMANDS: list[str] = []
@@ -66,6 +75,7 @@ def log(message: str) -> None:
 
 # ---------------------------------------------------------------- processes and tools
 
+
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
@@ -74,34 +84,53 @@ def ensure_wrk() -> str:
         log("wrk is missing: installing Debian's package (apt-get install -y wrk)")
         install = ["apt-get", "install", "-y", "wrk"]
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            subprocess.run(install, env=env, capture_output=True)
+        if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
+            subprocess.run(install, env=env, capture_output=True, check=False)
         found = shutil.which("wrk")
         if found:
             return found
-    sys.exit("bench: wrk is not installed. Install Debian's package as root: "
-             "`sudo apt-get install -y wrk`, then run `make bench` again.")
+    sys.exit(
+        "bench: wrk is not installed. Install Debian's package as root: "
+        "`sudo apt-get install -y wrk`, then run `make bench` again."
+    )
 
 
-def run_cmd(args: list[str], env: dict, *, input_text: str | None = None, timeout: float = 600,
-            record: str | None = None) -> tuple[float, str]:
+def run_cmd(
+    args: list[str],
+    env: dict,
+    *,
+    input_text: str | None = None,
+    timeout: float = 600,
+    record: str | None = None,
+) -> tuple[float, str]:
     """Run a command; returns (seconds, stdout). Raises with the output when it fails."""
     if record:
         COMMANDS.append(record)
     started = time.perf_counter()
-    proc = subprocess.run(args, env=env, cwd=REPO, input=input_text, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        args,
+        env=env,
+        cwd=REPO,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(
+            f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return seconds, proc.stdout
 
 
 def flask(env: dict, *args: str, timeout: float = 600, record: bool = True) -> tuple[float, str]:
     cmd = [str(VENV_BIN / "flask"), "--app", "wsgi", *args]
-    return run_cmd(cmd, env, timeout=timeout,
-                   record=("flask --app wsgi " + " ".join(args)) if record else None)
+    return run_cmd(
+        cmd, env, timeout=timeout, record=("flask --app wsgi " + " ".join(args)) if record else None
+    )
 
 
 def free_port() -> int:
@@ -123,13 +152,26 @@ def http_get(port: int, path: str, cookie: str | None = None, timeout: float = 6
 
 
 def gunicorn_args(app_spec: str, port: int) -> list[str]:
-    return [str(VENV_BIN / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "sync",
-            "--bind", f"127.0.0.1:{port}", "--timeout", str(GUNICORN_TIMEOUT),
-            "--log-level", "warning", app_spec]
+    return [
+        str(VENV_BIN / "gunicorn"),
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        str(GUNICORN_TIMEOUT),
+        "--log-level",
+        "warning",
+        app_spec,
+    ]
 
 
-GUNICORN_DISPLAY = (f"gunicorn --workers {WORKERS} --worker-class sync --bind 127.0.0.1:PORT "
-                    f"--timeout {GUNICORN_TIMEOUT}")
+GUNICORN_DISPLAY = (
+    f"gunicorn --workers {WORKERS} --worker-class sync --bind 127.0.0.1:PORT "
+    f"--timeout {GUNICORN_TIMEOUT}"
+)
 
 
 class Server:
@@ -137,11 +179,17 @@ class Server:
 
     def __init__(self, app_spec: str, env: dict, logdir: Path):
         self.app_spec, self.env, self.port = app_spec, env, free_port()
-        self.logfile = open(logdir / f"gunicorn-{app_spec.replace(':', '-')}-{self.port}.log", "w")
+        log_path = logdir / f"gunicorn-{app_spec.replace(':', '-')}-{self.port}.log"
+        self.logfile = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.started_at = time.perf_counter()
-        self.proc = subprocess.Popen(gunicorn_args(app_spec, self.port), env=env, cwd=REPO,
-                                     stdout=self.logfile, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            gunicorn_args(app_spec, self.port),
+            env=env,
+            cwd=REPO,
+            stdout=self.logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, path: str = "/", cookie: str | None = None, timeout: float = 60) -> float:
         """Poll until `path` answers 200; returns seconds since the process was started."""
@@ -156,7 +204,9 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.005)
-        raise RuntimeError(f"gunicorn {self.app_spec} not ready after {timeout} s; see {self.logfile.name}")
+        raise RuntimeError(
+            f"gunicorn {self.app_spec} not ready after {timeout} s; see {self.logfile.name}"
+        )
 
     def workers(self) -> list[int]:
         pids = []
@@ -195,9 +245,11 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def background_busy(seconds: float = 0.5) -> float:
     """Share of the machine's CPU busy while our servers are idle (other sessions' work)."""
+
     def sample():
         values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
         return values[3] + values[4], sum(values)
+
     idle0, total0 = sample()
     time.sleep(seconds)
     idle1, total1 = sample()
@@ -213,12 +265,32 @@ def proc_status_kb(pid: int, key: str) -> int:
 
 # ---------------------------------------------------------------- load generators
 
-def wrk(port: int, paths: list[str], cookies_file: str = "-", *, duration: float,
-        connections: int = CONNECTIONS, threads: int = THREADS) -> dict:
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
-            "--timeout", "30s", "-s", str(BENCH / "wrk_session.lua"), f"http://127.0.0.1:{port}",
-            "--", cookies_file, str(threads), *paths]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=duration + 120)
+
+def wrk(
+    port: int,
+    paths: list[str],
+    cookies_file: str = "-",
+    *,
+    duration: float,
+    connections: int = CONNECTIONS,
+    threads: int = THREADS,
+) -> dict:
+    args = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(BENCH / "wrk_session.lua"),
+        f"http://127.0.0.1:{port}",
+        "--",
+        cookies_file,
+        str(threads),
+        *paths,
+    ]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=duration + 120, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
@@ -227,8 +299,11 @@ def wrk(port: int, paths: list[str], cookies_file: str = "-", *, duration: float
     bad = data["status_errors"] + data["connect_errors"] + data["read_errors"] + data["timeouts"]
     return {
         "rps": (data["requests"] - data["status_errors"]) / seconds,
-        "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000,
-        "max_ms": data["max_us"] / 1000, "requests": data["requests"], "errors": bad,
+        "p50_ms": data["p50_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "max_ms": data["max_us"] / 1000,
+        "requests": data["requests"],
+        "errors": bad,
         "status_errors": data["status_errors"],
     }
 
@@ -252,6 +327,7 @@ def refresh_cookies(cookies: list[str], secret: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- results
+
 
 @dataclass
 class Row:
@@ -279,8 +355,14 @@ def not_available(scenario: str, why: str) -> Row:
     return Row(scenario, f"not available ({why})")
 
 
-def load_row(name: str, result: dict, hello_rps: float, *, ratio_target: float | None = None,
-             p99_target: float | None = None) -> Row:
+def load_row(
+    name: str,
+    result: dict,
+    hello_rps: float,
+    *,
+    ratio_target: float | None = None,
+    p99_target: float | None = None,
+) -> Row:
     row = Row(name, f"{result['rps']:,.0f}", fmt_ms(result["p50_ms"]), fmt_ms(result["p99_ms"]))
     ratio = result["rps"] / hello_rps if hello_rps else 0.0
     row.ratio = f"{ratio:.1%}"
@@ -300,12 +382,16 @@ def load_row(name: str, result: dict, hello_rps: float, *, ratio_target: float |
 
 
 def table(rows: list[Row]) -> str:
-    lines = ['| scenario | req/s | p50 | p99 | ratio to bare Flask "hello" |', "|---|---|---|---|---|"]
+    lines = [
+        '| scenario | req/s | p50 | p99 | ratio to bare Flask "hello" |',
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {r.scenario} | {r.rps} | {r.p50} | {r.p99} | {r.ratio} |" for r in rows]
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- one database round
+
 
 @dataclass
 class Settings:
@@ -333,11 +419,16 @@ class Round:
         self.secret = secrets.token_urlsafe(48)
         self.pg_database: str | None = None
         self.env = {
-            **os.environ, "KELISIM_ENV": "production", "KELISIM_INSTANCE": str(self.instance),
-            "COURSES_DIR": str(self.courses), "SECRET_KEY": self.secret,
-            "RECORDS_KEY": secrets.token_urlsafe(48), "MEDIA_DIR": str(self.instance / "media"),
+            **os.environ,
+            "KELISIM_ENV": "production",
+            "KELISIM_INSTANCE": str(self.instance),
+            "COURSES_DIR": str(self.courses),
+            "SECRET_KEY": self.secret,
+            "RECORDS_KEY": secrets.token_urlsafe(48),
+            "MEDIA_DIR": str(self.instance / "media"),
             "SIGNING_KEY_PATH": str(self.instance / "signing_key.pem"),
-            "BASE_URL": "http://127.0.0.1", "RATELIMIT_STORAGE_URI": "memory://",
+            "BASE_URL": "http://127.0.0.1",
+            "RATELIMIT_STORAGE_URI": "memory://",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         self.env.pop("FLASK_DEBUG", None)
@@ -359,7 +450,9 @@ class Round:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_database}"')
             conn.execute(f'CREATE DATABASE "{self.pg_database}"')
-        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
         self.env["DATABASE_URL"] = f"{base}/{self.pg_database}"
 
     def drop_database(self) -> None:
@@ -376,31 +469,48 @@ class Round:
             content.write_bench_course(self.courses, slug, f"Quiz course {k + 1}", reading=False)
         self.create_database()
         # For --keep: the environment to start the app again on this instance by hand.
-        (self.dir / "env.json").write_text(json.dumps(
-            {k: v for k, v in self.env.items() if k not in os.environ or os.environ[k] != v}, indent=1))
+        (self.dir / "env.json").write_text(
+            json.dumps(
+                {k: v for k, v in self.env.items() if k not in os.environ or os.environ[k] != v},
+                indent=1,
+            )
+        )
         flask(self.env, "db", "upgrade")
         seconds, _out = flask(self.env, "courses", "sync")
-        self.notes.append(f"{self.label}: `courses sync` of the bench library "
-                          f"({1 + len(quiz_slugs)} courses) took {seconds:.1f} s.")
-        starter = next((p for p in sorted((REPO / "courses").iterdir())
-                        if (p / "course.yaml").is_file()), None)
+        self.notes.append(
+            f"{self.label}: `courses sync` of the bench library "
+            f"({1 + len(quiz_slugs)} courses) took {seconds:.1f} s."
+        )
+        starter = next(
+            (p for p in sorted((REPO / "courses").iterdir()) if (p / "course.yaml").is_file()), None
+        )
         if starter is not None:
             flask(self.env, "courses", "sync", str(starter), record=False)
             COMMANDS.append("flask --app wsgi courses sync courses/STARTER   # the starter course")
             self.starter_path = f"/courses/{starter.name}/{first_module(starter)}"
-        spec = {"course": "bench-course", "reading_module": content.READING_MODULE,
-                "quiz_module": content.QUIZ_MODULE, "learners": CONNECTIONS,
-                "quiz_users": self.s.quiz_users, "quiz_courses": quiz_slugs,
-                "warm": [self.starter_path] if self.starter_path else []}
+        spec = {
+            "course": "bench-course",
+            "reading_module": content.READING_MODULE,
+            "quiz_module": content.QUIZ_MODULE,
+            "learners": CONNECTIONS,
+            "quiz_users": self.s.quiz_users,
+            "quiz_courses": quiz_slugs,
+            "warm": [self.starter_path] if self.starter_path else [],
+        }
         spec_file, out_file = self.dir / "spec.json", self.dir / "prepared.json"
         spec_file.write_text(json.dumps(spec))
-        run_cmd([sys.executable, "-m", "bench.prepare", "learners", str(spec_file), str(out_file)],
-                self.env, timeout=1800,
-                record=f"python -m bench.prepare learners SPEC OUT   # {CONNECTIONS} learners, "
-                       f"{self.s.quiz_users} quiz takers x {len(quiz_slugs)} quiz courses")
+        run_cmd(
+            [sys.executable, "-m", "bench.prepare", "learners", str(spec_file), str(out_file)],
+            self.env,
+            timeout=1800,
+            record=f"python -m bench.prepare learners SPEC OUT   # {CONNECTIONS} learners, "
+            f"{self.s.quiz_users} quiz takers x {len(quiz_slugs)} quiz courses",
+        )
         prepared = json.loads(out_file.read_text())
-        log(f"{self.label}: prepared {len(prepared['learners'])} learners and "
-            f"{len(prepared['quiz'])} quiz attempts {prepared['timings']}")
+        log(
+            f"{self.label}: prepared {len(prepared['learners'])} learners and "
+            f"{len(prepared['quiz'])} quiz attempts {prepared['timings']}"
+        )
         return prepared
 
     def start(self, app_spec: str, ready_path: str = "/healthz") -> Server:
@@ -410,8 +520,16 @@ class Round:
         return server
 
     # -- scenarios
-    def measure(self, server: Server, paths: list[str], cookies: list[str], name: str = "",
-                *, connections: int = CONNECTIONS, threads: int = THREADS) -> dict:
+    def measure(
+        self,
+        server: Server,
+        paths: list[str],
+        cookies: list[str],
+        name: str = "",
+        *,
+        connections: int = CONNECTIONS,
+        threads: int = THREADS,
+    ) -> dict:
         port = server.port
         cookie_file = "-"
         if cookies:
@@ -420,18 +538,33 @@ class Round:
             if status != 200:
                 raise RuntimeError(f"GET {paths[0]} answered {status}")
             if set_cookie:
-                self.notes.append(f"{self.label}: `GET {paths[0]}` rewrites the session cookie "
-                                  "on every request (Set-Cookie).")
+                self.notes.append(
+                    f"{self.label}: `GET {paths[0]}` rewrites the session cookie "
+                    "on every request (Set-Cookie)."
+                )
             cookie_file = str(self.dir / "cookies.txt")
             Path(cookie_file).write_text("\n".join(fresh) + "\n")
         if self.s.warmup:
-            wrk(port, paths, cookie_file, duration=self.s.warmup, connections=connections, threads=threads)
+            wrk(
+                port,
+                paths,
+                cookie_file,
+                duration=self.s.warmup,
+                connections=connections,
+                threads=threads,
+            )
         busy = background_busy()
         workers = server.workers()
         profilers = self.start_profilers(server, workers, name or paths[0])
         cpu0 = cpu_seconds(workers)
-        result = wrk(port, paths, cookie_file, duration=self.s.duration, connections=connections,
-                     threads=threads)
+        result = wrk(
+            port,
+            paths,
+            cookie_file,
+            duration=self.s.duration,
+            connections=connections,
+            threads=threads,
+        )
         cpu = cpu_seconds(workers) - cpu0
         self.diagnose(name or paths[0], result["requests"], cpu, busy)
         self.finish_profilers(profilers, name or paths[0])
@@ -452,10 +585,31 @@ class Round:
         procs = []
         for pid in workers:
             out = PROFILES / f"{self.kind}-{slug}-{pid}.txt"
-            procs.append((out, subprocess.Popen(
-                [str(py_spy), "record", "--pid", str(pid), "--duration", str(round(self.s.duration)),
-                 "--rate", "200", "--idle", "--nonblocking", "--format", "raw", "-o", str(out)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+            procs.append(
+                (
+                    out,
+                    subprocess.Popen(
+                        [
+                            str(py_spy),
+                            "record",
+                            "--pid",
+                            str(pid),
+                            "--duration",
+                            str(round(self.s.duration)),
+                            "--rate",
+                            "200",
+                            "--idle",
+                            "--nonblocking",
+                            "--format",
+                            "raw",
+                            "-o",
+                            str(out),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    ),
+                )
+            )
         return procs
 
     def finish_profilers(self, procs: list, name: str) -> None:
@@ -468,7 +622,9 @@ class Round:
                 files.append(out)
         summary = summarise_profile(files)
         if summary:
-            self.notes.append(f"{self.label} profile of `{name}` ({', '.join(f.name for f in files)}): {summary}")
+            self.notes.append(
+                f"{self.label} profile of `{name}` ({', '.join(f.name for f in files)}): {summary}"
+            )
 
     def diagnose(self, name: str, requests: int, cpu: float, busy: float) -> None:
         per_request = f"{cpu / requests * 1000:.2f}" if requests else "—"
@@ -481,30 +637,57 @@ class Round:
         hello = self.start("bench.hello:app", "/")
         app = self.start("wsgi:app")
         COMMANDS.append(f"{GUNICORN_DISPLAY} wsgi:app   # and bench.hello:app")
-        COMMANDS.append(f"wrk -t{THREADS} -c{CONNECTIONS} -d{self.s.duration:.0f}s --timeout 30s "
-                        "-s bench/wrk_session.lua http://127.0.0.1:PORT -- COOKIES 2 PATH")
+        COMMANDS.append(
+            f"wrk -t{THREADS} -c{CONNECTIONS} -d{self.s.duration:.0f}s --timeout 30s "
+            "-s bench/wrk_session.lua http://127.0.0.1:PORT -- COOKIES 2 PATH"
+        )
 
         log(f"{self.label}: bare hello")
         base = self.measure(hello, ["/"], [], 'bare "hello"')
-        self.rows.append(Row(f'bare Flask "hello" ({self.label} round, wrk)', f"{base['rps']:,.0f}",
-                             fmt_ms(base["p50_ms"]), fmt_ms(base["p99_ms"]), "100%"))
+        self.rows.append(
+            Row(
+                f'bare Flask "hello" ({self.label} round, wrk)',
+                f"{base['rps']:,.0f}",
+                fmt_ms(base["p50_ms"]),
+                fmt_ms(base["p99_ms"]),
+                "100%",
+            )
+        )
         hello_rps = base["rps"]
 
         course = "bench-course"
         scenarios = [
-            ("lesson page: 20 KB module + progress write", [f"/courses/{course}/{content.READING_MODULE}"],
-             TARGETS["lesson_ratio"], TARGETS["lesson_p99_ms"]),
+            (
+                "lesson page: 20 KB module + progress write",
+                [f"/courses/{course}/{content.READING_MODULE}"],
+                TARGETS["lesson_ratio"],
+                TARGETS["lesson_p99_ms"],
+            ),
             ("course page", [f"/courses/{course}"], None, None),
             ("dashboard", ["/"], None, None),
         ]
         if self.starter_path:
-            scenarios.insert(1, (f"lesson page: starter course `{self.starter_path}` (en) + progress write",
-                                 [self.starter_path], TARGETS["lesson_ratio"], TARGETS["lesson_p99_ms"]))
+            scenarios.insert(
+                1,
+                (
+                    f"lesson page: starter course `{self.starter_path}` (en) + progress write",
+                    [self.starter_path],
+                    TARGETS["lesson_ratio"],
+                    TARGETS["lesson_p99_ms"],
+                ),
+            )
         for name, paths, ratio_target, p99_target in scenarios:
             log(f"{self.label}: {name}")
             result = self.measure(app, paths, learners)
-            self.rows.append(load_row(f"{name} ({self.label})", result, hello_rps,
-                                      ratio_target=ratio_target, p99_target=p99_target))
+            self.rows.append(
+                load_row(
+                    f"{name} ({self.label})",
+                    result,
+                    hello_rps,
+                    ratio_target=ratio_target,
+                    p99_target=p99_target,
+                )
+            )
 
         self.quiz(app, hello, prepared["quiz"], hello_rps)
         self.hr(app)
@@ -527,29 +710,47 @@ class Round:
         workers = app.workers()
         profilers = self.start_profilers(app, workers, "quiz submission")
         cpu0 = cpu_seconds(workers)
-        result = loadgen.run("127.0.0.1", app.port, requests[len(warm):], duration=self.s.duration,
-                             expect=(303,))
+        result = loadgen.run(
+            "127.0.0.1", app.port, requests[len(warm) :], duration=self.s.duration, expect=(303,)
+        )
         self.diagnose("quiz submission", result["requests"], cpu_seconds(workers) - cpu0, busy)
         self.finish_profilers(profilers, "quiz submission")
         if result["ok"] != result["requests"] or result["errors"]:
-            self.notes.append(f"{self.label}: quiz submission statuses {result['statuses']}, "
-                              f"{result['errors']} connection errors ({result['first_error']}).")
+            self.notes.append(
+                f"{self.label}: quiz submission statuses {result['statuses']}, "
+                f"{result['errors']} connection errors ({result['first_error']})."
+            )
         if result["exhausted"]:
-            self.notes.append(f"{self.label}: the {len(requests) - len(warm)} pre-started attempts "
-                              f"were all submitted after {result['elapsed_s']:.1f} s (of "
-                              f"{self.s.duration:.0f} s); the rate is over that time.")
-        row = load_row(f"quiz submission, 30 questions graded and stored ({self.label}, Python "
-                       "load generator)", result, hello_rps, ratio_target=TARGETS["quiz_ratio"])
+            self.notes.append(
+                f"{self.label}: the {len(requests) - len(warm)} pre-started attempts "
+                f"were all submitted after {result['elapsed_s']:.1f} s (of "
+                f"{self.s.duration:.0f} s); the rate is over that time."
+            )
+        row = load_row(
+            f"quiz submission, 30 questions graded and stored ({self.label}, Python "
+            "load generator)",
+            result,
+            hello_rps,
+            ratio_target=TARGETS["quiz_ratio"],
+        )
         self.rows.append(row)
-        self.rows.append(Row(f'bare "hello" through the Python load generator ({self.label} '
-                             'round; its ceiling)', f"{calib['rps']:,.0f}", fmt_ms(calib["p50_ms"]),
-                             fmt_ms(calib["p99_ms"]), f"{calib['rps'] / hello_rps:.1%}"))
+        self.rows.append(
+            Row(
+                f'bare "hello" through the Python load generator ({self.label} round; its ceiling)',
+                f"{calib['rps']:,.0f}",
+                fmt_ms(calib["p50_ms"]),
+                fmt_ms(calib["p99_ms"]),
+                f"{calib['rps'] / hello_rps:.1%}",
+            )
+        )
 
     def hr(self, app: Server) -> None:
         scale = f"{self.s.scale_learners // 1000}k learners"
-        names = [f"HR dashboard `/hr`, {scale} ({self.label}, 1 connection, sequential)",
-                 f"HR report, first page `/hr/report`, {scale} ({self.label}, 1 connection, sequential)",
-                 f"full CSV export, {scale} ({self.label}): time; server peak RSS growth"]
+        names = [
+            f"HR dashboard `/hr`, {scale} ({self.label}, 1 connection, sequential)",
+            f"HR report, first page `/hr/report`, {scale} ({self.label}, 1 connection, sequential)",
+            f"full CSV export, {scale} ({self.label}): time; server peak RSS growth",
+        ]
         if self.s.skip_scale:
             self.rows += [Row(n, "skipped (--skip-scale)") for n in names]
             return
@@ -561,15 +762,23 @@ class Round:
             log(f"{self.label}: HR scenarios not available ({why})")
             return
         log(f"{self.label}: seeding {self.s.scale_learners} learners (flask demo seed --learners)")
-        seconds, _out = flask(self.env, "demo", "seed", "--learners", str(self.s.scale_learners),
-                              timeout=3600)
-        self.notes.append(f"{self.label}: `flask demo seed --learners {self.s.scale_learners}` "
-                          f"took {seconds:.0f} s.")
+        seconds, _out = flask(
+            self.env, "demo", "seed", "--learners", str(self.s.scale_learners), timeout=3600
+        )
+        self.notes.append(
+            f"{self.label}: `flask demo seed --learners {self.s.scale_learners}` "
+            f"took {seconds:.0f} s."
+        )
         hr_file = self.dir / "hr.json"
-        run_cmd([sys.executable, "-m", "bench.prepare", "hr", str(hr_file)], self.env,
-                record="python -m bench.prepare hr OUT   # an HR user at the top unit, logged in")
+        run_cmd(
+            [sys.executable, "-m", "bench.prepare", "hr", str(hr_file)],
+            self.env,
+            record="python -m bench.prepare hr OUT   # an HR user at the top unit, logged in",
+        )
         hr = json.loads(hr_file.read_text())
-        self.notes.append(f"{self.label}: HR user at `{hr['unit']}` ({hr['people']:,} people in scope).")
+        self.notes.append(
+            f"{self.label}: HR user at `{hr['unit']}` ({hr['people']:,} people in scope)."
+        )
         cookie = [hr["cookie"]]
         for name, path, target, available in (
             (names[0], "/hr", TARGETS["hr_dashboard_s"], probe["hr"]),
@@ -584,8 +793,12 @@ class Round:
             except RuntimeError as error:
                 self.rows.append(not_available(name, str(error)[:80]))
                 continue
-            row = Row(name, f"{result['rps']:,.1f}", fmt_ms(result["p50_ms"]),
-                      f"max {fmt_ms(result['p99_ms'])} of {result['requests']}")
+            row = Row(
+                name,
+                f"{result['rps']:,.1f}",
+                fmt_ms(result["p50_ms"]),
+                f"max {fmt_ms(result['p99_ms'])} of {result['requests']}",
+            )
             ok = result["p50_ms"] / 1000 < target and not result["errors"]
             row.p50 += f" (target < {target * 1000:.0f} ms: {verdict(ok)})"
             row.met.append(ok)
@@ -608,7 +821,9 @@ class Round:
         profilers = self.start_profilers(server, workers, f"HR {path}")
         cpu0 = cpu_seconds(workers)
         latencies, errors, started = [], 0, time.perf_counter()
-        while len(latencies) < 3 or (time.perf_counter() - started < self.s.duration and len(latencies) < 200):
+        while len(latencies) < 3 or (
+            time.perf_counter() - started < self.s.duration and len(latencies) < 200
+        ):
             t0 = time.perf_counter()
             status, _c, _b = http_get(server.port, path, cookie, timeout=300)
             latencies.append((time.perf_counter() - t0) * 1000)
@@ -617,8 +832,13 @@ class Round:
         self.diagnose(f"HR {path}", len(latencies), cpu_seconds(workers) - cpu0, busy)
         self.finish_profilers(profilers, f"HR {path}")
         latencies.sort()
-        return {"rps": len(latencies) / elapsed, "p50_ms": loadgen.percentile(latencies, 50),
-                "p99_ms": latencies[-1], "requests": len(latencies), "errors": errors}
+        return {
+            "rps": len(latencies) / elapsed,
+            "p50_ms": loadgen.percentile(latencies, 50),
+            "p99_ms": latencies[-1],
+            "requests": len(latencies),
+            "errors": errors,
+        }
 
     def csv_export(self, app: Server, name: str, cookie: str) -> Row:
         log(f"{self.label}: {name}")
@@ -670,11 +890,13 @@ class Round:
         row = Row(name)
         time_ok, mem_ok = seconds < TARGETS["csv_s"], growth_mb < TARGETS["csv_mb"]
         row.p50 = f"{fmt_s(seconds)} for {lines - 1:,} rows, {size / 1e6:.0f} MB (target < 10 s: {verdict(time_ok)})"
-        row.p99 = (f"peak RSS +{growth_mb:.1f} MB (target < 100 MB: {verdict(mem_ok)})")
+        row.p99 = f"peak RSS +{growth_mb:.1f} MB (target < 100 MB: {verdict(mem_ok)})"
         row.met += [time_ok, mem_ok]
-        self.notes.append(f"{self.label}: CSV export peak RSS growth measured on the gunicorn "
-                          f"workers via /proc/<pid>/status ({'VmHWM after clear_refs, and ' if cleared else ''}"
-                          f"VmRSS sampled every 10 ms), baseline = VmRSS before the request.")
+        self.notes.append(
+            f"{self.label}: CSV export peak RSS growth measured on the gunicorn "
+            f"workers via /proc/<pid>/status ({'VmHWM after clear_refs, and ' if cleared else ''}"
+            f"VmRSS sampled every 10 ms), baseline = VmRSS before the request."
+        )
         return row
 
     def sync_200(self) -> None:
@@ -683,13 +905,20 @@ class Round:
         log(f"{self.label}: courses sync of {count} modules")
         seconds, _out = flask(self.env, "courses", "sync", str(library), record=False)
         again, _out = flask(self.env, "courses", "sync", str(library), record=False)
-        COMMANDS.append(f"flask --app wsgi courses sync SYNC_LIBRARY   # {count} modules, bench/content.py")
+        COMMANDS.append(
+            f"flask --app wsgi courses sync SYNC_LIBRARY   # {count} modules, bench/content.py"
+        )
         ok = seconds < TARGETS["sync_s"]
-        row = Row(f"`flask courses sync` of {count} modules, new revisions ({self.label})",
-                  p50=f"{fmt_s(seconds)} (target < 5 s: {verdict(ok)})", met=[ok])
+        row = Row(
+            f"`flask courses sync` of {count} modules, new revisions ({self.label})",
+            p50=f"{fmt_s(seconds)} (target < 5 s: {verdict(ok)})",
+            met=[ok],
+        )
         self.rows.append(row)
-        self.notes.append(f"{self.label}: the same sync again (nothing changed) took {again:.2f} s; "
-                          "both include starting the CLI process.")
+        self.notes.append(
+            f"{self.label}: the same sync again (nothing changed) took {again:.2f} s; "
+            "both include starting the CLI process."
+        )
 
     def cold_start(self, learners: list[str]) -> None:
         if self.starter_path is None:
@@ -711,18 +940,22 @@ class Round:
                 server.stop()
         median = statistics.median(times)
         ok = median < TARGETS["cold_start_s"]
-        self.rows.append(Row(
-            f"cold start: gunicorn started → first 200 of `{path}` for a learner ({self.label}, "
-            f"median of 3; bare hello {statistics.median(hello_times):.2f} s)",
-            p50=f"{fmt_s(median)} (target < 1.5 s: {verdict(ok)})", p99=f"max {fmt_s(max(times))}",
-            met=[ok]))
+        self.rows.append(
+            Row(
+                f"cold start: gunicorn started → first 200 of `{path}` for a learner ({self.label}, "
+                f"median of 3; bare hello {statistics.median(hello_times):.2f} s)",
+                p50=f"{fmt_s(median)} (target < 1.5 s: {verdict(ok)})",
+                p99=f"max {fmt_s(max(times))}",
+                met=[ok],
+            )
+        )
 
     def close(self) -> None:
         for server in self.servers:
             try:
                 server.stop()
-            except Exception:  # noqa: BLE001 - best effort at exit
-                pass
+            except Exception as error:  # noqa: BLE001 - best effort at exit
+                log(f"could not stop gunicorn {server.proc.pid}: {error}")
         try:
             self.drop_database()
         except Exception as error:  # noqa: BLE001
@@ -743,7 +976,12 @@ def summarise_profile(files: list[Path], top: int = 6) -> str:
             frames, n = stack.split(";"), int(count)
             total += n
             leaf = frames[-1]
-            if "do_execute" in leaf or "psycopg" in leaf or "_on_begin" in leaf or "do_commit" in leaf:
+            if (
+                "do_execute" in leaf
+                or "psycopg" in leaf
+                or "_on_begin" in leaf
+                or "do_commit" in leaf
+            ):
                 waiting += n
             for frame in {f for f in frames if "learning/" in f or ".html" in f}:
                 match = re.match(r"^(.*) \((.*)\)$", frame)
@@ -766,11 +1004,17 @@ def first_module(course_dir: Path) -> str:
 
 
 def validate_starter(env: dict) -> Row:
-    seconds, out = run_cmd([str(VENV_BIN / "flask"), "--app", "wsgi", "courses", "validate",
-                            str(REPO / "courses")], env, record="flask --app wsgi courses validate courses/")
+    seconds, out = run_cmd(
+        [str(VENV_BIN / "flask"), "--app", "wsgi", "courses", "validate", str(REPO / "courses")],
+        env,
+        record="flask --app wsgi courses validate courses/",
+    )
     ok = seconds < TARGETS["validate_s"]
-    return Row(f"`flask courses validate` of the starter course ({out.strip().splitlines()[-1]})",
-               p50=f"{fmt_s(seconds)} (target < 1 s: {verdict(ok)})", met=[ok])
+    return Row(
+        f"`flask courses validate` of the starter course ({out.strip().splitlines()[-1]})",
+        p50=f"{fmt_s(seconds)} (target < 1 s: {verdict(ok)})",
+        met=[ok],
+    )
 
 
 def postgres_available() -> bool:
@@ -785,45 +1029,74 @@ def postgres_available() -> bool:
 
 # ---------------------------------------------------------------- report
 
+
 def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()
-    gunicorn_version = subprocess.run([str(VENV_BIN / "gunicorn"), "--version"], capture_output=True,
-                                      text=True).stdout.strip()
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    wrk_version = subprocess.run(
+        ["wrk", "-v"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    gunicorn_version = subprocess.run(
+        [str(VENV_BIN / "gunicorn"), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     return {
-        "cores": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+        "cores": subprocess.run(
+            ["nproc"], capture_output=True, text=True, check=False
+        ).stdout.strip(),
         "cpu": cpu,
         "memory": f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
         "python": platform.python_version(),
-        "wrk": wrk_version[0] if wrk_version else "wrk",
+        "wrk": " ".join(wrk_version[0].split()[:2]) if wrk_version else "wrk",
         "gunicorn": gunicorn_version,
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
     }
 
 
-DIAGNOSTICS_HEADER = ["| request | server CPU per request, ms (gunicorn workers, /proc) | machine busy "
-                      "with other work just before |", "|---|---|---|"]
+DIAGNOSTICS_HEADER = [
+    (
+        "| request | server CPU per request, ms (gunicorn workers, /proc) | machine busy "
+        "with other work just before |"
+    ),
+    "|---|---|---|",
+]
 
 
-def render(rows: list[Row], notes: list[str], info: dict, settings: Settings, argv: list[str],
-           diagnostics: list[str]) -> str:
+def render(
+    rows: list[Row],
+    notes: list[str],
+    info: dict,
+    settings: Settings,
+    argv: list[str],
+    diagnostics: list[str],
+) -> str:
     missed = [r.scenario for r in rows if r.met and not all(r.met)]
     lines = [
         f"## Latest run: {info['date']}{' (--quick)' if settings.quick else ''}",
         "",
-        f"Machine: {info['cores']} cores (`nproc`), {info['cpu']}, {info['memory']}; Python "
-        f"{info['python']}, {info['gunicorn']}, {info['wrk']}.",
-        f"Command: `python -m bench.run {' '.join(argv)}`".rstrip() + f" — {settings.duration:.0f} s per "
-        f"scenario after a {settings.warmup:.0f} s warm-up, {CONNECTIONS} connections, {THREADS} wrk "
-        f"threads; gunicorn: {WORKERS} sync workers.",
+        (
+            f"Machine: {info['cores']} cores (`nproc`), {info['cpu']}, {info['memory']}; Python "
+            f"{info['python']}, {info['gunicorn']}, {info['wrk']}."
+        ),
+        (
+            f"Command: `{' '.join(['python -m bench.run', *argv])}` (started then) — {settings.duration:.0f} s per "
+            f"scenario after a {settings.warmup:.0f} s warm-up, {CONNECTIONS} connections, {THREADS} wrk "
+            f"threads; gunicorn: {WORKERS} sync workers."
+        ),
         "",
         table(rows),
         "",
         f"Targets missed: {', '.join(missed) if missed else 'none'}.",
         "",
-        "Diagnostics (CPU cost does not depend on other load; throughput does, so the machine's "
-        "load from other processes is shown):",
+        (
+            "Diagnostics (CPU cost does not depend on other load; throughput does, so the machine's "
+            "load from other processes is shown):"
+        ),
         "",
         *DIAGNOSTICS_HEADER,
         *diagnostics,
@@ -845,7 +1118,11 @@ BEGIN, END = "<!-- bench:begin (written by python -m bench.run) -->", "<!-- benc
 
 
 def write_results(block: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else f"# Kelisim benchmark results\n\n{BEGIN}\n{END}\n"
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else f"# Kelisim benchmark results\n\n{BEGIN}\n{END}\n"
+    )
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         _old, tail = rest.split(END, 1)
@@ -857,22 +1134,47 @@ def write_results(block: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 s per scenario, a smaller quiz pool")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="5 s per scenario, a smaller quiz pool"
+    )
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--skip-scale", action="store_true", help="skip the 100k-learner HR scenarios")
-    parser.add_argument("--duration", type=float, help="seconds per scenario (default 10, --quick 5)")
-    parser.add_argument("--learners", type=int, default=SCALE_LEARNERS, help="learners of the HR scale seed")
+    parser.add_argument(
+        "--skip-scale", action="store_true", help="skip the 100k-learner HR scenarios"
+    )
+    parser.add_argument(
+        "--duration", type=float, help="seconds per scenario (default 10, --quick 5)"
+    )
+    parser.add_argument(
+        "--learners", type=int, default=SCALE_LEARNERS, help="learners of the HR scale seed"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
-    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
-                        help="first wait up to SECONDS for the machine to be idle (other work < 25%%)")
-    parser.add_argument("--profile", action="store_true",
-                        help="sample the app's workers with py-spy during each scenario (bench/profiles/)")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for the machine to be idle (other work < 25%%)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the app's workers with py-spy during each scenario (bench/profiles/)",
+    )
     args = parser.parse_args(argv)
     duration = args.duration or (5.0 if args.quick else 10.0)
-    settings = Settings(quick=args.quick, duration=duration, warmup=1.0 if args.quick else 2.0,
-                        quiz_users=32 if args.quick else 48, quiz_courses=48 if args.quick else 96,
-                        skip_scale=args.skip_scale, scale_learners=args.learners, profile=args.profile)
+    settings = Settings(
+        quick=args.quick,
+        duration=duration,
+        warmup=1.0 if args.quick else 2.0,
+        quiz_users=32 if args.quick else 48,
+        quiz_courses=48 if args.quick else 96,
+        skip_scale=args.skip_scale,
+        scale_learners=args.learners,
+        profile=args.profile,
+    )
     # A plain `kill` still stops the servers and drops the database (the finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
     ensure_wrk()
@@ -888,7 +1190,9 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     if "postgresql" in kinds and not postgres_available():
         if args.db == "postgresql":
-            sys.exit(f"bench: PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} (set BENCH_POSTGRES_URL).")
+            sys.exit(
+                f"bench: PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} (set BENCH_POSTGRES_URL)."
+            )
         kinds.remove("postgresql")
         notes.append(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: only SQLite was measured.")
     info = machine()
@@ -907,26 +1211,36 @@ def main(argv: list[str] | None = None) -> int:
 
                 traceback.print_exc()
                 first = (str(error).strip().splitlines() or [repr(error)])[0][:160]
-                current.rows.append(Row(f"{current.label} round", f"**failed**: {first}", met=[False]))
-                current.notes.append(f"{current.label}: the round stopped with an error (traceback "
-                                     "on stderr); the rows above it were measured.")
+                current.rows.append(
+                    Row(f"{current.label} round", f"**failed**: {first}", met=[False])
+                )
+                current.notes.append(
+                    f"{current.label}: the round stopped with an error (traceback "
+                    "on stderr); the rows above it were measured."
+                )
             finally:
                 current.close()
             rows += current.rows
             notes += current.notes
             diagnostics += current.diagnostics
             busy_values += current.busy_values
-        validate_env = {**os.environ, "KELISIM_INSTANCE": str(workdir / "validate"),
-                        "DATABASE_URL": f"sqlite:///{workdir / 'validate' / 'kelisim.db'}"}
+        validate_env = {
+            **os.environ,
+            "KELISIM_INSTANCE": str(workdir / "validate"),
+            "DATABASE_URL": f"sqlite:///{workdir / 'validate' / 'kelisim.db'}",
+        }
         rows.append(validate_starter(validate_env))
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     if busy_values and statistics.median(busy_values) > 0.25:
-        notes.insert(0, f"⚠ The machine was busy with other work during this run (median "
-                        f"{statistics.median(busy_values):.0%} of its CPU just before the scenarios): "
-                        "throughput, latency and ratios are lower and noisier than on an idle "
-                        "machine; the CPU cost per request (diagnostics) is the reliable figure.")
+        notes.insert(
+            0,
+            f"⚠ The machine was busy with other work during this run (median "
+            f"{statistics.median(busy_values):.0%} of its CPU just before the scenarios): "
+            "throughput, latency and ratios are lower and noisier than on an idle "
+            "machine; the CPU cost per request (diagnostics) is the reliable figure.",
+        )
     block = render(rows, notes, info, settings, argv, diagnostics)
     print(table(rows))
     print()

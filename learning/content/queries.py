@@ -27,6 +27,10 @@ class ModuleInfo:
     def title(self, language: str, fallback: str) -> str:
         return self.titles.get(language) or self.titles.get(fallback) or self.slug
 
+    def title_language(self, language: str, fallback: str) -> str:
+        """The language the title is shown in (for the lang attribute)."""
+        return language if self.titles.get(language) else fallback
+
 
 @dataclass(frozen=True)
 class RevisionRef:

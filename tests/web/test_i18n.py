@@ -265,3 +265,11 @@ def test_pages_print_percentages_the_russian_way(app, client, login_as, sample_c
     course = page(client, "/courses/sample")
     assert '<span class="progress-text">33\xa0%</span>' in course  # 1 of 3 requirements met
     assert 'aria-valuenow="33"' in course  # the machine-readable value stays a plain number
+
+
+def test_module_titles_in_another_language_are_marked(client, login_as, sample_course):
+    login_as("learner", language="ru")
+    html = page(client, "/courses/sample")
+    # 02-check exists only in English: its title is announced as English on a Russian page
+    assert re.search(r'lang="en" href="/courses/sample/02-check">Check<', html)
+    assert re.search(r'lang="ru" href="/courses/sample/01-welcome">Добро пожаловать<', html)

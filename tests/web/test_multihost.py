@@ -53,7 +53,9 @@ def database_url():
     import psycopg
 
     base = sa.engine.make_url(TEST_DATABASE_URL)
-    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DATABASE}")
@@ -108,11 +110,29 @@ class Host:
         instance = tmp_path / f"instance-{name}"
         instance.mkdir()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"],
-            env={**env, "KELISIM_INSTANCE": str(instance), "MEDIA_DIR": str(instance / "media"),
-                 "SIGNING_KEY_PATH": str(instance / "signing_key.pem")},
-            cwd=REPO_DIR, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+                "wsgi:app",
+            ],
+            env={
+                **env,
+                "KELISIM_INSTANCE": str(instance),
+                "MEDIA_DIR": str(instance / "media"),
+                "SIGNING_KEY_PATH": str(instance / "signing_key.pem"),
+            },
+            cwd=REPO_DIR,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout: float = 30) -> None:
@@ -143,8 +163,16 @@ class Host:
 
 
 def flask(env: dict, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], env=env,
-                            cwd=REPO_DIR, input=stdin, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        env=env,
+        cwd=REPO_DIR,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -164,16 +192,31 @@ def two_hosts(env: dict, tmp_path: Path):
 def test_two_hosts_share_sessions_progress_and_attempts(database_url, tmp_path):
     write_course(tmp_path / "courses")
     env = {
-        **os.environ, "KELISIM_ENV": "production", "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_urlsafe(48), "RECORDS_KEY": secrets.token_urlsafe(48),
-        "COURSES_DIR": str(tmp_path / "courses"), "KELISIM_INSTANCE": str(tmp_path / "instance-cli"),
-        "BASE_URL": "http://kelisim.test", "RATELIMIT_STORAGE_URI": "memory://",
+        **os.environ,
+        "KELISIM_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "RECORDS_KEY": secrets.token_urlsafe(48),
+        "COURSES_DIR": str(tmp_path / "courses"),
+        "KELISIM_INSTANCE": str(tmp_path / "instance-cli"),
+        "BASE_URL": "http://kelisim.test",
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
     env.pop("FLASK_DEBUG", None)
     flask(env, "db", "upgrade")
     flask(env, "courses", "sync")
-    flask(env, "users", "create", EMAIL, "--role", "learner", "--org", "Region M/Akimat M/Dept M",
-          "--password-stdin", stdin=PASSWORD + "\n")
+    flask(
+        env,
+        "users",
+        "create",
+        EMAIL,
+        "--role",
+        "learner",
+        "--org",
+        "Region M/Akimat M/Dept M",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     engine = sa.create_engine(database_url)
     try:
         with two_hosts(env, tmp_path) as (a, b):
@@ -187,8 +230,9 @@ def run_scenario(a: int, b: int, engine) -> None:
 
     # Log in on A; the same cookie is a live session on B.
     _, page = browser.request(a, "GET", "/login")
-    response, _ = browser.request(a, "POST", "/login",
-                                  {"email": EMAIL, "password": PASSWORD, "csrf_token": csrf(page)})
+    response, _ = browser.request(
+        a, "POST", "/login", {"email": EMAIL, "password": PASSWORD, "csrf_token": csrf(page)}
+    )
     assert response.status == 302, "login on host A failed"
     response, page = browser.request(b, "GET", "/")
     assert response.status == 200, f"the session from host A is not valid on B ({response.status})"
@@ -203,8 +247,9 @@ def run_scenario(a: int, b: int, engine) -> None:
     # Start a quiz on A, submit it on B, see the result on A.
     response, page = browser.request(a, "GET", "/courses/sample/02-check")
     assert response.status == 200
-    response, _ = browser.request(a, "POST", "/courses/sample/02-check/quiz/start",
-                                  {"csrf_token": csrf(page)})
+    response, _ = browser.request(
+        a, "POST", "/courses/sample/02-check/quiz/start", {"csrf_token": csrf(page)}
+    )
     assert response.status == 302
     quiz_path = location_path(response)
     response, page = browser.request(a, "GET", quiz_path)
@@ -225,8 +270,9 @@ def run_scenario(a: int, b: int, engine) -> None:
 
     # A second attempt, submitted to both hosts at the same moment, is graded once.
     response, page = browser.request(b, "GET", "/courses/sample/02-check")
-    response, _ = browser.request(b, "POST", "/courses/sample/02-check/quiz/start",
-                                  {"csrf_token": csrf(page)})
+    response, _ = browser.request(
+        b, "POST", "/courses/sample/02-check/quiz/start", {"csrf_token": csrf(page)}
+    )
     assert response.status == 302
     second_path = location_path(response)
     assert second_path != quiz_path
@@ -258,14 +304,23 @@ def right_answers(page: str) -> dict:
 
 def graded(engine) -> dict:
     with engine.connect() as conn:
-        user_id = conn.execute(sa.text("SELECT id FROM users WHERE email = :e"), {"e": EMAIL}).scalar_one()
-        submitted = conn.execute(sa.text(
-            "SELECT count(*) FROM quiz_attempts WHERE user_id = :u AND submitted_at IS NOT NULL"
-        ), {"u": user_id}).scalar_one()
-        counted = conn.execute(sa.text(
-            "SELECT coalesce(sum(attempts), 0) FROM module_progress WHERE user_id = :u"
-        ), {"u": user_id}).scalar_one()
-        statements = conn.execute(sa.text(
-            "SELECT count(*) FROM statements WHERE user_id = :u AND verb IN ('passed', 'failed')"
-        ), {"u": user_id}).scalar_one()
+        user_id = conn.execute(
+            sa.text("SELECT id FROM users WHERE email = :e"), {"e": EMAIL}
+        ).scalar_one()
+        submitted = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM quiz_attempts WHERE user_id = :u AND submitted_at IS NOT NULL"
+            ),
+            {"u": user_id},
+        ).scalar_one()
+        counted = conn.execute(
+            sa.text("SELECT coalesce(sum(attempts), 0) FROM module_progress WHERE user_id = :u"),
+            {"u": user_id},
+        ).scalar_one()
+        statements = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM statements WHERE user_id = :u AND verb IN ('passed', 'failed')"
+            ),
+            {"u": user_id},
+        ).scalar_one()
     return {"submitted": submitted, "attempts_counted": int(counted), "statements": statements}
