@@ -66,10 +66,15 @@ def register_input_guards(app) -> None:
 
     @app.before_request
     def _refuse_duplicate_fields():
+        # NUL is never text a person typed, and PostgreSQL cannot store it in a text column.
+        if "\x00" in request.path:
+            abort(404)
         for source in (request.args, request.form if request.method not in {"GET", "HEAD"} else None):
             if not source:
                 continue
             for key, values in source.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    abort(400, description=_l("The form contains a character that is not allowed."))
                 if len(values) > 1 and not REPEATABLE_FIELDS.fullmatch(key):
                     abort(400, description=_l("A field was sent more than once."))
 

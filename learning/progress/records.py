@@ -49,15 +49,20 @@ def compute_hmac(record: CompletionRecord, key: str) -> str:
 
 
 def _lock_head() -> RecordChainHead:
-    head = db.session.scalar(sa.select(RecordChainHead).where(RecordChainHead.id == 1).with_for_update())
-    if head is None:
-        db.session.execute(
-            sa.insert(RecordChainHead).values(id=1, sequence=0, hmac=GENESIS)
-        )
-        head = db.session.scalar(
-            sa.select(RecordChainHead).where(RecordChainHead.id == 1).with_for_update()
-        )
-    return head
+    """Lock the chain head row, creating it first if this is the very first record.
+
+    The insert is a no-op when another transaction created the row meanwhile, so two
+    first completions never collide.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RecordChainHead)
+    db.session.execute(insert.values(id=1, sequence=0, hmac=GENESIS).on_conflict_do_nothing())
+    return db.session.scalar(
+        sa.select(RecordChainHead).where(RecordChainHead.id == 1).with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def complete_course(user, enrollment, view, *, score: float | None) -> CompletionRecord:

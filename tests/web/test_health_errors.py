@@ -93,3 +93,9 @@ def test_media_paths_never_leave_the_course(client, login_as, sample_course):
     for path in ("../../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "media/../course.yaml", "%2e%2e/config.py",
                  "x.png%00.html"):
         assert client.get(f"/courses/sample/media/{path}").status_code == 404, path
+
+
+def test_nul_characters_are_refused_before_any_view(client, login_as, sample_course):
+    login_as("learner", language="en")
+    assert client.get("/courses/sample%00").status_code == 404
+    assert client.get("/courses", query_string={"q": "a\x00b"}).status_code == 400
