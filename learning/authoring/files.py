@@ -231,6 +231,7 @@ def read_course_zip(
         try:
             with archive.open(info) as stream:
                 content = stream.read(info.file_size + 1)
+        # zipfile raises NotImplementedError for compression methods it cannot read.
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
                 RuntimeError, zlib.error):
             reasons.append(_("%(name)s: cannot be read (damaged or unsupported compression)",

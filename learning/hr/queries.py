@@ -32,6 +32,7 @@ from learning.db import utcnow
 from learning.extensions import db
 from learning.hr.models import Assignment
 from learning.progress.models import CompletionRecord, Enrollment, RecordRevocation
+from learning.progress.queries import valid_record_exists
 from learning.quizzes.models import QuizAttempt
 
 STATUSES = ("completed", "in_progress", "not_started", "overdue", "expired", "revoked")
@@ -657,17 +658,7 @@ def assigned_courses(user) -> list[AssignedCourse]:
         .subquery("due")
     )
     now = utcnow()
-    valid = (
-        sa.select(CompletionRecord.id)
-        .outerjoin(RecordRevocation, RecordRevocation.record_id == CompletionRecord.id)
-        .where(
-            CompletionRecord.user_id == user.id,
-            CompletionRecord.course_id == Course.id,
-            RecordRevocation.id.is_(None),
-            sa.or_(CompletionRecord.expires_at.is_(None), CompletionRecord.expires_at > now),
-        )
-        .exists()
-    )
+    valid = valid_record_exists(user.id, Course.id, now)
     rows = db.session.execute(
         sa.select(Course, CourseRevision, due.c.due_on, Enrollment, valid.label("is_completed"))
         .join(due, due.c.course_id == Course.id)

@@ -27,7 +27,7 @@ from learning.db import utcnow
 from learning.extensions import db
 from learning.hr.models import Assignment, ReminderLog
 from learning.hr.queries import MAX_ID, Scope, course_options, local_today
-from learning.progress.models import CompletionRecord, RecordRevocation
+from learning.progress.queries import valid_record_exists
 
 MAX_DUE_YEARS = 5
 MAX_PEOPLE_PER_ASSIGNMENT = 500
@@ -282,17 +282,7 @@ def due_recipients(days: int, today: date) -> list[Recipient]:
     now = utcnow()
     assigned_unit = aliased(OrgUnit, name="assigned_unit")
     member_unit = aliased(OrgUnit, name="member_unit")
-    valid_record = (
-        sa.select(CompletionRecord.id)
-        .outerjoin(RecordRevocation, RecordRevocation.record_id == CompletionRecord.id)
-        .where(
-            CompletionRecord.user_id == User.id,
-            CompletionRecord.course_id == Assignment.course_id,
-            RecordRevocation.id.is_(None),
-            sa.or_(CompletionRecord.expires_at.is_(None), CompletionRecord.expires_at > now),
-        )
-        .exists()
-    )
+    valid_record = valid_record_exists(User.id, Assignment.course_id, now)
     reminded = (
         sa.select(ReminderLog.id)
         .where(

@@ -42,3 +42,21 @@ def records_for(user) -> list[tuple[CompletionRecord, RecordRevocation | None, C
         .order_by(CompletionRecord.completed_at.desc())
     )
     return [tuple(row) for row in rows]
+
+
+def valid_record_exists(user_id, course_id, now):
+    """EXISTS: a completion record for (user_id, course_id) that is neither revoked nor expired.
+
+    The arguments are columns (or values) of the enclosing query, so it correlates.
+    """
+    return (
+        sa.select(CompletionRecord.id)
+        .outerjoin(RecordRevocation, RecordRevocation.record_id == CompletionRecord.id)
+        .where(
+            CompletionRecord.user_id == user_id,
+            CompletionRecord.course_id == course_id,
+            RecordRevocation.id.is_(None),
+            sa.or_(CompletionRecord.expires_at.is_(None), CompletionRecord.expires_at > now),
+        )
+        .exists()
+    )
