@@ -23,12 +23,14 @@ import posixpath
 import re
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import markdown
 import nh3
-from markdown.extensions.toc import slugify_unicode
 
 from learning.validation import is_digits
+
+if TYPE_CHECKING:
+    import markdown
 
 __all__ = ["render_markdown", "render_inline", "sanitise_html"]
 
@@ -81,6 +83,8 @@ _MODULE_LINK = re.compile(r"(\d+-[a-z0-9][a-z0-9_-]*?)(?:\.(?:kk|ru|en)\.md)?(#[
 
 
 def _heading_slug(value: str, separator: str) -> str:
+    from markdown.extensions.toc import slugify_unicode
+
     # Prefix heading ids so they can never collide with ids of the page around them.
     return "h-" + (slugify_unicode(value, separator) or "section")
 
@@ -106,6 +110,10 @@ _local = threading.local()
 def _markdown() -> markdown.Markdown:
     md = getattr(_local, "md", None)
     if md is None:
+        # Imported on first render: CLI commands that only read or validate courses (and a
+        # web worker serving cached pages) never pay for Python-Markdown and its extensions.
+        import markdown
+
         md = markdown.Markdown(extensions=_MD_EXTENSIONS, extension_configs=_MD_CONFIG)
         _local.md = md
     return md

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from learning import create_app
+from learning import create_app, enable_migrations
 from learning.extensions import db
 from tests.conftest import TEST_DATABASE_URL, make_config
 
@@ -25,6 +25,7 @@ def test_upgrade_creates_the_models_schema(tmp_path):
     else:
         url = f"sqlite:///{tmp_path / 'migrated.db'}"
     app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+    enable_migrations(app)
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -38,3 +39,17 @@ def test_upgrade_creates_the_models_schema(tmp_path):
     if TEST_DATABASE_URL:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS kelisim_migrations WITH (FORCE)")
+
+
+def test_the_app_starts_without_loading_migrations_or_markdown():
+    """Alembic (through Flask-Migrate) and Python-Markdown load only for the commands that need
+    them: a web worker and `courses validate` start without them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, wsgi; "
+            "print(sorted(m for m in ('alembic', 'flask_migrate', 'markdown', 'pygments') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.strip() == "[]"
