@@ -51,6 +51,16 @@ def _language() -> str:
     return str(get_locale() or "ru")
 
 
+@bp.app_template_filter("problem_message")
+def problem_message(problem) -> str:
+    """A course or quiz problem's message in the interface language (its msgid and parameters
+    are translated here; the parser itself only knows English)."""
+    translated = getattr(problem, "translated", None)
+    if translated is None:
+        return str(getattr(problem, "message", problem))
+    return translated(_)
+
+
 def _course(slug: str):
     course = services.find_course(slug)
     if course is None:
@@ -317,7 +327,7 @@ def preview(course_slug: str, draft_id: int):
     result = services.preview_file(draft, path, text, **_bases(course, draft))
     return jsonify(
         html=result.html,
-        problems=[{"line": p.line, "message": p.message, "severity": p.severity} for p in result.problems],
+        problems=[{"line": p.line, "message": problem_message(p), "severity": p.severity} for p in result.problems],
         other_errors=result.other_errors,
         questions=len(result.questions),
     )

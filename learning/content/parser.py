@@ -12,6 +12,11 @@ Everything goes through :func:`course_from_files` (an in-memory folder: relative
 bytes), which the file loader, the browser studio and the zip import share.  Parsing never
 raises on any input; it returns a best-effort course and *all* problems found, each with the
 file (relative to the library root, i.e. ``<slug>/<path>``) and the 1-based line.
+
+A problem's message is a gettext msgid (marked with ``N_``, so ``make extract`` collects it)
+with named parameters. ``Problem.message`` is English (the CLI, ``courses dump``, logs);
+``Problem.translated(gettext)`` is the message in the interface language, for the studio.
+Translation happens there: parsing needs no Flask.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +34,16 @@ from urllib.parse import unquote
 
 import yaml
 
-from learning.quizzes.gift import Question, parse_aiken, parse_gift, question_to_dict
+from learning.quizzes.gift import (
+    N_,
+    Question,
+    Term,
+    format_message,
+    parse_aiken,
+    parse_gift,
+    question_to_dict,
+    translate_message,
+)
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -87,12 +102,18 @@ _HTML_URL = re.compile(
 
 @dataclass
 class Problem:
-    """One thing wrong with a course, located in a file (relative to the library root)."""
+    """One thing wrong with a course, located in a file (relative to the library root).
+
+    ``message`` is English; ``msgid`` and ``params`` give it in other languages (see
+    :meth:`translated`). A problem made from a bare message (no msgid) shows that message.
+    """
 
     file: str
     line: int
     message: str
     severity: str = "error"  # or "warning"
+    msgid: str | None = field(default=None, compare=False, repr=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -100,6 +121,16 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    def translated(self, translate: Callable[[str], str]) -> str:
+        """The message translated by ``translate`` (e.g. flask_babel.gettext)."""
+        return translate_message(self.message, self.msgid, self.params, translate)
+
+
+def _problem(file: str, line: int, msgid: str, params: dict[str, Any] | None = None,
+             severity: str = "error") -> Problem:
+    params = dict(params or {})
+    return Problem(file, line, format_message(msgid, params), severity, msgid, params)
 
 
 @dataclass
@@ -221,25 +252,36 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "text", list: "list",
-            dict: "mapping"}.get(type(value), type(value).__name__)  # fmt: skip
+_TYPE_NAMES = {
+    # TRANSLATORS: a YAML value type, the %(type)s of "… must be a mapping, not %(type)s" (nominative).
+    type(None): Term(N_("null")),
+    bool: Term(N_("boolean")),
+    int: Term(N_("integer")),
+    float: Term(N_("number")),
+    str: Term(N_("text")),
+    list: Term(N_("list")),
+    # TRANSLATORS: a YAML mapping (key: value pairs), as a value type.
+    dict: Term(N_("mapping")),
+}
+
+
+def _type_name(value: Any) -> Term | str:
+    """The YAML type of `value`, as a message parameter (translated with the message)."""
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 class _Reporter:
-    """Collects problems for one file."""
+    """Collects problems for one file: a msgid marked with N_ and its named parameters."""
 
     def __init__(self, problems: list[Problem], file: str) -> None:
         self.problems = problems
         self.file = file
 
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.file, line, message, "error"))
+    def error(self, line: int, msgid: str, /, **params: Any) -> None:
+        self.problems.append(_problem(self.file, line, msgid, params, "error"))
 
-    def warning(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.file, line, message, "warning"))
+    def warning(self, line: int, msgid: str, /, **params: Any) -> None:
+        self.problems.append(_problem(self.file, line, msgid, params, "warning"))
 
 
 @dataclass
@@ -262,7 +304,7 @@ def _decode(data: bytes, report: _Reporter) -> str | None:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        report.error(line, "file is not valid UTF-8 text")
+        report.error(line, N_("file is not valid UTF-8 text"))
         return None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -278,15 +320,15 @@ def _load_yaml(text: str, first_line: int, report: _Reporter) -> _Yaml | None:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark is not None else first_line
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part) or "syntax error"
-        report.error(line, f"invalid YAML: {what}")
+        report.error(line, N_("invalid YAML: %(error)s"), error=what)
         return None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + first_line
         code = exc.character if isinstance(exc.character, int) else 0
-        report.error(line, f"invalid YAML: unacceptable character #x{code:04x}")
+        report.error(line, N_("invalid YAML: unacceptable character #x%(code)s"), code=f"{code:04x}")
         return None
     except Exception as exc:  # noqa: BLE001 - YAMLError, RecursionError, huge ints, …
-        report.error(first_line, f"invalid YAML: {_short(str(exc), 120)}")
+        report.error(first_line, N_("invalid YAML: %(error)s"), error=_short(str(exc), 120))
         return None
     finally:
         if loader is not None:
@@ -312,7 +354,7 @@ def _index_lines(
             key_path = (*path, key)
             line = key_node.start_mark.line + first_line
             if key in seen and key != "<<":
-                report.error(line, f"duplicate key {_short(key)}")
+                report.error(line, N_("duplicate key %(key)s"), key=_short(key))
             seen.add(key)
             lines.setdefault(key_path, line)
             _index_lines(value_node, key_path, first_line, lines, report, budget)
@@ -322,15 +364,24 @@ def _index_lines(
             _index_lines(item, (*path, index), first_line, lines, report, budget)
 
 
+_UNKNOWN_KEY = {  # where -> msgid
+    "course.yaml": N_("unknown key %(key)s in course.yaml (allowed: %(allowed)s)"),
+    "front matter": N_("unknown key %(key)s in front matter (allowed: %(allowed)s)"),
+    "completion": N_("unknown key %(key)s in completion (allowed: %(allowed)s)"),
+    "course quiz": N_("unknown key %(key)s in course quiz (allowed: %(allowed)s)"),
+    "module quiz": N_("unknown key %(key)s in module quiz (allowed: %(allowed)s)"),
+}
+
+
 def _check_keys(
     mapping: dict, allowed: tuple[str, ...], where: str, doc: _Yaml, path: tuple, report: _Reporter
 ) -> None:
     for key in mapping:
         if key not in allowed:
-            report.error(
-                doc.line(*path, key),
-                f"unknown key {_short(key)} in {where} (allowed: {', '.join(allowed)})",
-            )
+            report.error(doc.line(*path, key), _UNKNOWN_KEY[where], key=_short(key), allowed=", ".join(allowed))
+
+
+_TRUE_OR_FALSE = N_("%(name)s must be true or false, not %(value)s")
 
 
 def _int_value(
@@ -341,12 +392,19 @@ def _int_value(
     if value is None and nullable:
         return True, None
     if not _is_int(value):
-        null = " or null" if nullable else ""
-        report.error(line, f"{name} must be an integer{null}, not {_type_name(value)} {_short(value)}")
+        # TRANSLATORS: %(name)s is a setting (duration_minutes, quiz.draw…), %(type)s a value type
+        # (boolean, text…), %(value)s the value as written.
+        msgid = (N_("%(name)s must be an integer or null, not %(type)s %(value)s") if nullable
+                 else N_("%(name)s must be an integer, not %(type)s %(value)s"))
+        report.error(line, msgid, name=name, type=_type_name(value), value=_short(value))
         return False, None
     if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
-        report.error(line, f"{name} must be {bounds}, not {value}")
+        if maximum is not None:
+            report.error(line, N_("%(name)s must be %(minimum)d..%(maximum)d, not %(value)s"),
+                         name=name, minimum=minimum, maximum=maximum, value=str(value))
+        else:
+            report.error(line, N_("%(name)s must be >= %(minimum)d, not %(value)s"),
+                         name=name, minimum=minimum, value=str(value))
         return False, None
     return True, value
 
@@ -354,7 +412,9 @@ def _int_value(
 def _quiz_settings(value: Any, where: str, doc: _Yaml, path: tuple, report: _Reporter) -> dict:
     """Validated quiz settings from a ``quiz:`` mapping (only the keys that are valid)."""
     if not isinstance(value, dict):
-        report.error(doc.line(*path), f"{where} quiz must be a mapping, not {_type_name(value)}")
+        msgid = (N_("module quiz must be a mapping, not %(type)s") if where == "module"
+                 else N_("course quiz must be a mapping, not %(type)s"))
+        report.error(doc.line(*path), msgid, type=_type_name(value))
         return {}
     _check_keys(value, QUIZ_KEYS, f"{where} quiz", doc, path, report)
     out: dict[str, Any] = {}
@@ -371,11 +431,12 @@ def _quiz_settings(value: Any, where: str, doc: _Yaml, path: tuple, report: _Rep
         elif key == "shuffle":
             ok, number = isinstance(item, bool), item
             if not ok:
-                report.error(line, f"{name} must be true or false, not {_short(item)}")
+                report.error(line, _TRUE_OR_FALSE, name=name, value=_short(item))
         elif key == "show_answers":
             ok, number = isinstance(item, str) and item in SHOW_ANSWERS, item
             if not ok:
-                report.error(line, f"{name} must be one of {', '.join(SHOW_ANSWERS)}, not {_short(item)}")
+                report.error(line, N_("%(name)s must be one of %(choices)s, not %(value)s"),
+                             name=name, choices=", ".join(SHOW_ANSWERS), value=_short(item))
         else:  # categories
             ok, number = _string_list(item, name, line, report, nullable=True)
         if ok:
@@ -389,7 +450,7 @@ def _string_list(
     if value is None and nullable:
         return True, None
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        report.error(line, f"{name} must be a list of texts, not {_short(value)}")
+        report.error(line, N_("%(name)s must be a list of texts, not %(value)s"), name=name, value=_short(value))
         return False, None
     return True, [v.strip() for v in value]
 
@@ -401,18 +462,21 @@ def _lang_map(
     if value is None:
         return {}
     if isinstance(value, str):
-        report.error(doc.line(key), f"{key} must be a mapping of language to text, e.g. {{ru: \"…\"}}")
+        report.error(doc.line(key), N_("%(key)s must be a mapping of language to text, e.g. {ru: \"…\"}"), key=key)
         return {}
     if not isinstance(value, dict):
-        report.error(doc.line(key), f"{key} must be a mapping of language to text, not {_type_name(value)}")
+        report.error(doc.line(key), N_("%(key)s must be a mapping of language to text, not %(type)s"),
+                     key=key, type=_type_name(value))
         return {}
     out: dict[str, str] = {}
     for lang, text in value.items():
         line = doc.line(key, lang)
         if lang not in SUPPORTED_LANGUAGES:
-            report.error(line, f"{key}: unsupported language {_short(lang)} (use {', '.join(SUPPORTED_LANGUAGES)})")
+            report.error(line, N_("%(key)s: unsupported language %(language)s (use %(languages)s)"),
+                         key=key, language=_short(lang), languages=", ".join(SUPPORTED_LANGUAGES))
         elif not isinstance(text, str) or not text.strip():
-            report.error(line, f"{key}.{lang} must be a non-empty text, not {_short(text)}")
+            report.error(line, N_("%(key)s.%(language)s must be a non-empty text, not %(value)s"),
+                         key=key, language=lang, value=_short(text))
         else:
             out[lang] = text.strip()
     return out
@@ -460,14 +524,14 @@ def _split_front_matter(text: str, report: _Reporter) -> tuple[_Yaml | None, int
     unclosed or unreadable (all reported)."""
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != "---":
-        report.error(1, "missing front matter: the file must start with a '---' line, "
-                        "then YAML with at least 'title', then '---'")  # fmt: skip
+        report.error(1, N_("missing front matter: the file must start with a '---' line, "
+                           "then YAML with at least 'title', then '---'"))  # fmt: skip
         return None, 0
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
             doc = _load_yaml("\n".join(lines[1:index]), 2, report)
             return doc, index + 1  # doc is None when unreadable (reported)
-    report.error(1, "front matter is not closed: add a '---' line after it")
+    report.error(1, N_("front matter is not closed: add a '---' line after it"))
     return None, 0
 
 
@@ -517,19 +581,21 @@ class _Body:
     def _quiz(self, lines: list[str], index: int, close: int, kind: str, report: _Reporter) -> None:
         fence_line = index + 1
         if close >= len(lines):
-            report.error(fence_line, "quiz block is not closed: add a closing ``` line")
+            report.error(fence_line, N_("quiz block is not closed: add a closing ``` line"))
         content = "\n".join(lines[index + 1 : close])
         parse = parse_aiken if kind == "aiken" else parse_gift
         try:
             questions, gift_problems = parse(content, first_line=fence_line + 1)
         except Exception as exc:  # noqa: BLE001 - never let a quiz block take the course down
-            report.error(fence_line, f"quiz block could not be parsed: {_short(str(exc), 120)}")
+            report.error(fence_line, N_("quiz block could not be parsed: %(error)s"), error=_short(str(exc), 120))
             return
         for gp in gift_problems:
             line = getattr(gp, "line", 0) or fence_line
-            report.error(line, str(getattr(gp, "message", gp)))
+            message = str(getattr(gp, "message", gp))
+            msgid, params = getattr(gp, "msgid", None), getattr(gp, "params", None)
+            report.problems.append(Problem(report.file, line, message, "error", msgid, dict(params or {})))
         if not questions and not gift_problems:
-            report.warning(fence_line, "quiz block has no questions")
+            report.warning(fence_line, N_("quiz block has no questions"))
         self.questions.extend(questions)
 
     def _scan_links(self, line: str, number: int) -> None:
@@ -580,13 +646,14 @@ def _check_link(
     target = target.strip()
     if not target or target.startswith("#"):
         return
-    what = "image" if is_image else "link"
     squeezed = _CONTROL_OR_SPACE.sub("", target)
     scheme = _SCHEME.match(squeezed)
     if scheme:
         if scheme.group(1).lower() not in LINK_SCHEMES:
-            report.error(line, f"{what} {_short(target)} uses a scheme that is not allowed "
-                               f"(only {', '.join(LINK_SCHEMES)} and relative paths)")  # fmt: skip
+            msgid = (N_("image %(target)s uses a scheme that is not allowed (only %(schemes)s and relative paths)")
+                     if is_image else
+                     N_("link %(target)s uses a scheme that is not allowed (only %(schemes)s and relative paths)"))
+            report.error(line, msgid, target=_short(target), schemes=", ".join(LINK_SCHEMES))
         return
     if target.startswith(("//", "/")):
         return  # another site, or an absolute path on this one
@@ -595,14 +662,18 @@ def _check_link(
         return
     normal = posixpath.normpath(unicodedata.normalize("NFC", path))
     if normal == ".." or normal.startswith("../"):
-        report.error(line, f"{what} {_short(target)} points outside the course folder")
+        msgid = (N_("image %(target)s points outside the course folder") if is_image
+                 else N_("link %(target)s points outside the course folder"))
+        report.error(line, msgid, target=_short(target))
         return
     if normal in files:
         return
     module_link = _MODULE_LINK.fullmatch(normal)
     if module_link and module_link.group(1) in module_slugs:
         return
-    report.error(line, f"broken {what}: {_short(target)} does not exist in the course folder")
+    msgid = (N_("broken image: %(target)s does not exist in the course folder") if is_image
+             else N_("broken link: %(target)s does not exist in the course folder"))
+    report.error(line, msgid, target=_short(target))
 
 
 def _parse_module_file(
@@ -620,7 +691,7 @@ def _parse_module_file(
         if isinstance(doc.data, dict):
             front = doc.data
         elif doc.data is not None:
-            report.error(2, f"front matter must be a mapping of keys, not {_type_name(doc.data)}")
+            report.error(2, N_("front matter must be a mapping of keys, not %(type)s"), type=_type_name(doc.data))
     else:
         doc = _Yaml({}, {}, 1)
     _check_keys(front, FRONT_MATTER_KEYS, "front matter", doc, (), report)
@@ -628,10 +699,10 @@ def _parse_module_file(
     title = front.get("title")
     if title is None:
         if has_front_matter:
-            report.error(1, "missing title in front matter")
+            report.error(1, N_("missing title in front matter"))
         title = info.slug
     elif not isinstance(title, str) or not title.strip():
-        report.error(doc.line("title"), f"title must be a non-empty text, not {_short(title)}")
+        report.error(doc.line("title"), N_("title must be a non-empty text, not %(value)s"), value=_short(title))
         title = info.slug
     duration = None
     if "duration_minutes" in front:
@@ -649,7 +720,7 @@ def _parse_module_file(
         if isinstance(front["required"], bool):
             required = front["required"]
         else:
-            report.error(doc.line("required"), f"required must be true or false, not {_short(front['required'])}")
+            report.error(doc.line("required"), _TRUE_OR_FALSE, name="required", value=_short(front["required"]))
 
     body = _Body(lines, body_start, report)
     for line, target, is_image in body.links:
@@ -681,7 +752,7 @@ def _normalise_files(
             continue
         path = _normalise_path(raw_path)
         if path is None:
-            problems.append(Problem(f"{slug}/{raw_path}", 0, "unsafe path outside the course folder is ignored"))
+            problems.append(_problem(f"{slug}/{raw_path}", 0, N_("unsafe path outside the course folder is ignored")))
             continue
         if _is_hidden(path):
             continue
@@ -692,9 +763,9 @@ def _normalise_files(
         elif not isinstance(data, bytes):
             continue
         if path in out:
-            problems.append(Problem(
-                f"{slug}/{path}", 0,
-                f"duplicate file: {_short(origin[path])} and {_short(raw_path)} are the same path",
+            problems.append(_problem(
+                f"{slug}/{path}", 0, N_("duplicate file: %(first)s and %(second)s are the same path"),
+                {"first": _short(origin[path]), "second": _short(raw_path)},
             ))  # fmt: skip
             continue
         out[path] = data
@@ -712,7 +783,8 @@ def course_from_files(files: dict[str, bytes], slug: str) -> tuple[Course | None
     try:
         return _course_from_files(files, str(slug), problems)
     except Exception as exc:  # noqa: BLE001 - last resort: the parser must never raise
-        problems.append(Problem(f"{slug}/course.yaml", 0, f"internal parser error: {_short(str(exc), 200)}"))
+        problems.append(_problem(f"{slug}/course.yaml", 0, N_("internal parser error: %(error)s"),
+                                 {"error": _short(str(exc), 200)}))
         return None, problems
 
 
@@ -723,7 +795,7 @@ def _course_from_files(
     course_file = f"{slug}/course.yaml"
     report = _Reporter(problems, course_file)
     if "course.yaml" not in files:
-        report.error(0, "course.yaml is missing")
+        report.error(0, N_("course.yaml is missing"))
         return None, problems
     text = _decode(files["course.yaml"], report)
     if text is None:
@@ -734,11 +806,12 @@ def _course_from_files(
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):
-        report.error(1, f"course.yaml must be a mapping of keys, not {_type_name(doc.data)}")
+        report.error(1, N_("course.yaml must be a mapping of keys, not %(type)s"), type=_type_name(doc.data))
         return None, problems
     data: dict = doc.data
     if not COURSE_SLUG.fullmatch(slug):
-        report.error(0, f"course folder name {_short(slug)} is not a valid slug (lowercase a-z, 0-9, '-', '_')")
+        report.error(0, N_("course folder name %(slug)s is not a valid slug (lowercase a-z, 0-9, '-', '_')"),
+                     slug=_short(slug))
     _check_keys(data, COURSE_KEYS, "course.yaml", doc, (), report)
 
     # Module files first: languages can be inferred from them when the list is broken.
@@ -748,9 +821,10 @@ def _course_from_files(
     languages = _languages(data, doc, report, module_files)
     title = _lang_map(data, "title", doc, report)
     if "title" not in data:
-        report.error(1, "missing title (a mapping of language to text)")
+        report.error(1, N_("missing title (a mapping of language to text)"))
     elif languages and languages[0] not in title and isinstance(data.get("title"), dict):
-        report.error(doc.line("title"), f"title has no text in the first (fallback) language {languages[0]!r}")
+        report.error(doc.line("title"), N_("title has no text in the first (fallback) language %(language)s"),
+                     language=repr(languages[0]))
     description = _lang_map(data, "description", doc, report)
     audience = _lang_map(data, "audience", doc, report)
 
@@ -767,13 +841,14 @@ def _course_from_files(
         if isinstance(data["sequential"], bool):
             sequential = data["sequential"]
         else:
-            report.error(doc.line("sequential"), f"sequential must be true or false, not {_short(data['sequential'])}")
+            report.error(doc.line("sequential"), _TRUE_OR_FALSE, name="sequential", value=_short(data["sequential"]))
     version_note = ""
     if data.get("version_note") is not None:
         if isinstance(data["version_note"], str):
             version_note = data["version_note"].strip()
         else:
-            report.error(doc.line("version_note"), f"version_note must be a text, not {_type_name(data['version_note'])}")
+            report.error(doc.line("version_note"), N_("version_note must be a text, not %(type)s"),
+                         type=_type_name(data["version_note"]))
     quiz = QuizSettings()
     if data.get("quiz") is not None:
         quiz = QuizSettings(**_quiz_settings(data["quiz"], "course", doc, ("quiz",), report))
@@ -794,8 +869,13 @@ def _course_from_files(
         for info in sorted(by_slug[module_slug], key=lambda i: _lang_rank(i.lang, languages)):
             file_report = _Reporter(problems, f"{slug}/{info.path}")
             if info.lang not in languages:
-                file_report.warning(0, f"language {info.lang!r} is not in the course's languages "
-                                       f"({', '.join(languages) or 'none'}); the file is ignored")  # fmt: skip
+                if languages:
+                    file_report.warning(0, N_("language %(language)s is not in the course's languages "
+                                              "(%(languages)s); the file is ignored"),
+                                        language=repr(info.lang), languages=", ".join(languages))  # fmt: skip
+                else:
+                    file_report.warning(0, N_("language %(language)s is not in the course's languages "
+                                              "(none); the file is ignored"), language=repr(info.lang))  # fmt: skip
                 continue
             text = _parse_module_file(info, files[info.path], files, module_slugs, file_report)
             if text is not None:
@@ -804,17 +884,20 @@ def _course_from_files(
             modules.append(module)
             if languages and languages[0] not in module.texts:
                 first = next(iter(module.texts.values()))
-                problems.append(Problem(
+                problems.append(_problem(
                     f"{slug}/{first.source_file}", 0,
-                    f"module {module_slug!r} has no {languages[0]!r} text "
-                    f"({languages[0]} is the fallback language): add {module_slug}.{languages[0]}.md",
+                    N_("module %(module)s has no %(language)s text (%(code)s is the fallback language): "
+                       "add %(file)s"),
+                    {"module": repr(module_slug), "language": repr(languages[0]), "code": languages[0],
+                     "file": f"{module_slug}.{languages[0]}.md"},
                 ))  # fmt: skip
     for index, module in enumerate(modules, start=1):
         module.position = index
 
     for index, lang in enumerate(languages):
         if not any(info.lang == lang for info in module_files):
-            report.error(doc.line("languages", index), f"language {lang!r} is listed but no module file is in it")
+            report.error(doc.line("languages", index), N_("language %(language)s is listed but no module file is in it"),
+                         language=repr(lang))
 
     course = Course(
         slug=slug,
@@ -855,20 +938,21 @@ def _classify_files(
             continue
         report = _Reporter(problems, f"{slug}/{path}")
         if "/" in path:
-            report.warning(0, "unexpected file outside media/ is ignored")
+            report.warning(0, N_("unexpected file outside media/ is ignored"))
             continue
         if path in DOC_FILES:
             continue
         if not path.lower().endswith(".md"):
-            report.warning(0, "unexpected file is ignored (modules are NN-slug.lang.md, files go in media/)")
+            report.warning(0, N_("unexpected file is ignored (modules are NN-slug.lang.md, files go in media/)"))
             continue
         match = MODULE_FILE.fullmatch(path)
         if match is None:
-            report.error(0, f"file name does not match {MODULE_FILE_HINT}")
+            report.error(0, N_("file name does not match NN-slug.lang.md (e.g. 01-why-it-matters.ru.md; "
+                               "lowercase a-z, 0-9 and '-')"))  # the MODULE_FILE_HINT
             continue
         if match["lang"] not in SUPPORTED_LANGUAGES:
-            report.error(0, f"unsupported language {match['lang']!r} in the file name "
-                            f"(use {', '.join(SUPPORTED_LANGUAGES)})")  # fmt: skip
+            report.error(0, N_("unsupported language %(language)s in the file name (use %(languages)s)"),
+                         language=repr(match["lang"]), languages=", ".join(SUPPORTED_LANGUAGES))
             continue
         module_files.append(_ModuleFile(
             path, match["slug"], int(match["number"]), match["name"], match["lang"]
@@ -881,18 +965,20 @@ def _languages(data: dict, doc: _Yaml, report: _Reporter, module_files: list[_Mo
     value = data.get("languages")
     inferred = [lang for lang in SUPPORTED_LANGUAGES if any(i.lang == lang for i in module_files)]
     if "languages" not in data:
-        report.error(1, "missing languages (a list such as [ru, kk, en]; the first is the fallback)")
+        report.error(1, N_("missing languages (a list such as [ru, kk, en]; the first is the fallback)"))
         return inferred
     if not isinstance(value, list) or not value:
-        report.error(doc.line("languages"), f"languages must be a non-empty list such as [ru, kk, en], not {_short(value)}")
+        report.error(doc.line("languages"), N_("languages must be a non-empty list such as [ru, kk, en], not %(value)s"),
+                     value=_short(value))
         return inferred
     out: list[str] = []
     for index, lang in enumerate(value):
         line = doc.line("languages", index)
         if lang not in SUPPORTED_LANGUAGES:
-            report.error(line, f"unsupported language {_short(lang)} (use {', '.join(SUPPORTED_LANGUAGES)})")
+            report.error(line, N_("unsupported language %(language)s (use %(languages)s)"),
+                         language=_short(lang), languages=", ".join(SUPPORTED_LANGUAGES))
         elif lang in out:
-            report.error(line, f"language {lang!r} is listed twice")
+            report.error(line, N_("language %(language)s is listed twice"), language=repr(lang))
         else:
             out.append(lang)
     return out or inferred
@@ -907,10 +993,11 @@ def _module_order(
     for module_slug, infos in by_slug.items():
         name = infos[0].name
         if name in names:
-            problems.append(Problem(
+            problems.append(_problem(
                 f"{slug}/{infos[0].path}", 0,
-                f"module {module_slug!r} has the same name as {names[name]!r} (only the number "
-                f"differs): a renumbered copy?", "warning",
+                N_("module %(module)s has the same name as %(other)s (only the number differs): "
+                   "a renumbered copy?"),
+                {"module": repr(module_slug), "other": repr(names[name])}, "warning",
             ))  # fmt: skip
         else:
             names[name] = module_slug
@@ -918,29 +1005,35 @@ def _module_order(
         return file_order
     listed = data["modules"]
     if not isinstance(listed, list):
-        report.error(doc.line("modules"), f"modules must be a list of module slugs, not {_type_name(listed)}")
+        report.error(doc.line("modules"), N_("modules must be a list of module slugs, not %(type)s"),
+                     type=_type_name(listed))
         return file_order
     order: list[str] = []
     for index, entry in enumerate(listed):
         line = doc.line("modules", index)
         if not isinstance(entry, str):
-            report.error(line, f"modules: {_short(entry)} is not a module slug")
+            report.error(line, N_("modules: %(value)s is not a module slug"), value=_short(entry))
         elif entry in order:
-            report.error(line, f"duplicate module {entry!r} in modules:")
+            report.error(line, N_("duplicate module %(module)s in modules:"), module=repr(entry))
         elif entry not in by_slug:
-            hint = ""
+            hint = None
             for module_slug, infos in by_slug.items():
                 if infos[0].name == entry:
-                    hint = f" (did you mean {module_slug!r}?)"
-            report.error(line, f"module {entry!r} is listed in modules: but has no file{hint}")
+                    hint = module_slug
+            if hint is None:
+                report.error(line, N_("module %(module)s is listed in modules: but has no file"), module=repr(entry))
+            else:
+                report.error(line, N_("module %(module)s is listed in modules: but has no file "
+                                      "(did you mean %(suggestion)s?)"),
+                             module=repr(entry), suggestion=repr(hint))
         else:
             order.append(entry)
     for module_slug in file_order:
         if module_slug not in order:
-            problems.append(Problem(
+            problems.append(_problem(
                 f"{slug}/{by_slug[module_slug][0].path}", 0,
-                f"module {module_slug!r} is not listed in course.yaml modules: and is not part of the course",
-                "warning",
+                N_("module %(module)s is not listed in course.yaml modules: and is not part of the course"),
+                {"module": repr(module_slug)}, "warning",
             ))  # fmt: skip
     return order
 
@@ -950,7 +1043,8 @@ def _resolve_completion(course: Course, data: dict, doc: _Yaml, report: _Reporte
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        report.error(doc.line("completion"), f"completion must be a mapping {{modules: …, quizzes: …}}, not {_type_name(value)}")
+        report.error(doc.line("completion"), N_("completion must be a mapping {modules: …, quizzes: …}, not %(type)s"),
+                     type=_type_name(value))
         value = {}
     _check_keys(value, COMPLETION_KEYS, "completion", doc, ("completion",), report)
 
@@ -969,15 +1063,19 @@ def _resolve_completion(course: Course, data: dict, doc: _Yaml, report: _Reporte
                 line = doc.line("completion", key, index)
                 module = course.module(entry) if isinstance(entry, str) else None
                 if module is None:
-                    report.error(line, f"completion.{key} names unknown module {_short(entry)}")
+                    report.error(line, N_("completion.%(key)s names unknown module %(value)s"),
+                                 key=key, value=_short(entry))
                 elif key == "quizzes" and not module.has_quiz:
-                    report.error(line, f"completion.quizzes names module {entry!r}, which has no quiz")
+                    report.error(line, N_("completion.quizzes names module %(module)s, which has no quiz"),
+                                 module=repr(entry))
                 elif entry in resolved:
-                    report.error(line, f"completion.{key} names {entry!r} twice")
+                    report.error(line, N_("completion.%(key)s names %(module)s twice"), key=key, module=repr(entry))
                 else:
                     resolved.append(entry)
         else:
-            report.error(doc.line("completion", key), f"completion.{key} must be 'all' or a list of module slugs, not {_short(item)}")
+            report.error(doc.line("completion", key),
+                         N_("completion.%(key)s must be 'all' or a list of module slugs, not %(value)s"),
+                         key=key, value=_short(item))
             resolved = default
         if key == "modules":
             course.completion_modules = resolved
@@ -1002,18 +1100,20 @@ def _check_quizzes(course: Course, problems: list[Problem]) -> None:
             pool = [q for q in pool if _in_categories(q, settings.categories)]
             for category in settings.categories:
                 if not any(_in_categories(q, [category]) for q in text.questions):
-                    problems.append(Problem(file, 0, f"quiz category {category!r} has no questions", "warning"))
+                    problems.append(_problem(file, 0, N_("quiz category %(category)s has no questions"),
+                                             {"category": repr(category)}, "warning"))
         if settings.draw is not None and settings.draw > len(pool):
-            problems.append(Problem(
+            problems.append(_problem(
                 file, 0,
-                f"quiz draws {settings.draw} questions but only {len(pool)} are available; all will be used",
-                "warning",
+                N_("quiz draws %(draw)d questions but only %(available)d are available; all will be used"),
+                {"draw": settings.draw, "available": len(pool)}, "warning",
             ))  # fmt: skip
         counts = {lang: len(t.questions) for lang, t in module.texts.items()}
         if len(set(counts.values())) > 1:
             detail = ", ".join(f"{lang}: {n}" for lang, n in counts.items())
-            problems.append(Problem(
-                file, 0, f"languages have different numbers of quiz questions ({detail})", "warning"
+            problems.append(_problem(
+                file, 0, N_("languages have different numbers of quiz questions (%(counts)s)"),
+                {"counts": detail}, "warning",
             ))  # fmt: skip
 
 
@@ -1026,7 +1126,8 @@ def _read_folder(folder: Path, slug: str) -> tuple[dict[str, bytes], list[Proble
     try:
         root = folder.resolve(strict=True)
     except OSError as exc:
-        problems.append(Problem(f"{slug}/course.yaml", 0, f"course folder cannot be read: {exc.strerror or exc}"))
+        problems.append(_problem(f"{slug}/course.yaml", 0, N_("course folder cannot be read: %(error)s"),
+                                 {"error": str(exc.strerror or exc)}))
         return files, problems
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         current = Path(dirpath)
@@ -1036,7 +1137,7 @@ def _read_folder(folder: Path, slug: str) -> tuple[dict[str, bytes], list[Proble
                 continue
             if (current / name).is_symlink():
                 rel = (current / name).relative_to(root).as_posix()
-                problems.append(Problem(f"{slug}/{rel}", 0, "symbolic link is ignored", "warning"))
+                problems.append(_problem(f"{slug}/{rel}", 0, N_("symbolic link is ignored"), None, "warning"))
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -1046,14 +1147,15 @@ def _read_folder(folder: Path, slug: str) -> tuple[dict[str, bytes], list[Proble
             path = current / name
             rel = path.relative_to(root).as_posix()
             if path.is_symlink():
-                problems.append(Problem(f"{slug}/{rel}", 0, "symbolic link is ignored", "warning"))
+                problems.append(_problem(f"{slug}/{rel}", 0, N_("symbolic link is ignored"), None, "warning"))
                 continue
             if not path.is_file():
                 continue
             try:
                 files[rel] = path.read_bytes()
             except OSError as exc:
-                problems.append(Problem(f"{slug}/{rel}", 0, f"file cannot be read: {exc.strerror or exc}"))
+                problems.append(_problem(f"{slug}/{rel}", 0, N_("file cannot be read: %(error)s"),
+                                         {"error": str(exc.strerror or exc)}))
     return files, problems
 
 

@@ -2,6 +2,10 @@
 
 Pure Python (no Flask, no database). Reading never raises: a question that cannot be read is
 reported as a GiftProblem with its line number instead of being dropped.
+
+Problem messages are gettext msgids (marked with ``N_``, extracted by ``make extract``) with
+named ``%(key)s`` parameters: ``message`` is the English text (CLI, logs), and
+``translated(gettext)`` gives it in the interface language where it is shown (the studio).
 """
 
 from __future__ import annotations
@@ -9,8 +13,10 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 QUESTION_TYPES = (
     "multiple_choice",
@@ -57,10 +63,61 @@ class Question:
     # for {FALSE#fb1#fb2}: true.feedback = fb1, false.feedback = fb2.
 
 
+# --------------------------------------------------------------------------- messages
+
+
+def N_(message: str) -> str:  # noqa: N802 (pybabel extracts N_ by default; as learning.i18n.N_)
+    """Mark a msgid for extraction; it is translated where it is shown, not here."""
+    return message
+
+
+@dataclass(frozen=True)
+class Term:
+    """A fixed English word used as a message parameter (a type name, "minimum", …): it is
+    translated along with the message, unlike parameters that are the author's own text."""
+
+    msgid: str
+
+    def __str__(self) -> str:
+        return self.msgid
+
+
+def format_message(msgid: str, params: Mapping[str, Any] | None = None,
+                   translate: Callable[[str], str] | None = None) -> str:
+    """``msgid % params``; with ``translate`` (e.g. flask_babel.gettext), the msgid and every
+    Term parameter are translated first. Msgids always use %-style named placeholders (a
+    literal percent sign is written ``%%``), with or without parameters."""
+    tr = translate or (lambda text: text)
+    values = {key: tr(value.msgid) if isinstance(value, Term) else value
+              for key, value in (params or {}).items()}
+    return tr(msgid) % values
+
+
+def translate_message(message: str, msgid: str | None, params: Mapping[str, Any] | None,
+                      translate: Callable[[str], str]) -> str:
+    """The message in the interface language; the English ``message`` when there is no msgid
+    (a problem made from an arbitrary text) or the translation does not format."""
+    if not msgid:
+        return message
+    try:
+        return format_message(msgid, params, translate)
+    except (KeyError, ValueError, TypeError):
+        return message
+
+
 @dataclass
 class GiftProblem:
     line: int
-    message: str
+    message: str  # English
+    msgid: str | None = field(default=None, compare=False, repr=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, line: int, msgid: str, /, **params: Any) -> GiftProblem:
+        return cls(line, format_message(msgid, params), msgid, params)
+
+    def translated(self, translate: Callable[[str], str]) -> str:
+        return translate_message(self.message, self.msgid, self.params, translate)
 
 
 # --------------------------------------------------------------------------- escaped text
@@ -164,7 +221,13 @@ class _Src:
 
 
 class _Bad(Exception):
-    """A question that cannot be read; the message is shown to the author."""
+    """A question that cannot be read; the message (a msgid with parameters) is shown to the
+    author. ``str(exc)`` is the English text."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+        super().__init__(format_message(msgid, params))
 
 
 def _with_format(src: _Src, default: str) -> tuple[str, str]:
@@ -191,7 +254,8 @@ def _weight(src: _Src) -> tuple[float | None, _Src]:
         return None, src
     pct = Decimal(m.group(1))
     if not -100 <= pct <= 100:
-        raise _Bad(f"answer weight {m.group(0)} is outside the allowed range -100%..100%")
+        raise _Bad(N_("answer weight %(weight)s is outside the allowed range -100%%..100%%"),
+                   weight=m.group(0))
     # Decimal keeps %33.33333% exactly 0.3333333, and lets the writer round-trip any float
     return float(pct.scaleb(-2)) + 0.0, src[m.end() :]
 
@@ -210,14 +274,27 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_NUMBER_PARTS = {  # what _number reads, as a message parameter
+    # TRANSLATORS: a part of a numerical GIFT answer: the %(what)s of "numerical answer: %(what)s …".
+    "minimum": Term(N_("minimum")),
+    "maximum": Term(N_("maximum")),
+    "value": Term(N_("value")),
+    "tolerance": Term(N_("tolerance")),
+}
+
+
 def _number(spec: str, what: str) -> float:
     spec = spec.strip()
+    part = _NUMBER_PARTS.get(what, what)
     if not _NUMBER_RE.fullmatch(spec):
-        hint = " (use a decimal point, not a comma)" if "," in spec else ""
-        raise _Bad(f"numerical answer: {what} {_short(spec)!r} is not a number{hint}")
+        if "," in spec:
+            raise _Bad(N_("numerical answer: %(what)s %(spec)s is not a number "
+                          "(use a decimal point, not a comma)"), what=part, spec=repr(_short(spec)))
+        raise _Bad(N_("numerical answer: %(what)s %(spec)s is not a number"),
+                   what=part, spec=repr(_short(spec)))
     value = float(spec)
     if not math.isfinite(value):
-        raise _Bad(f"numerical answer: {what} {_short(spec)!r} is too large")
+        raise _Bad(N_("numerical answer: %(what)s %(spec)s is too large"), what=part, spec=repr(_short(spec)))
     return value + 0.0
 
 
@@ -232,7 +309,7 @@ def parse_gift(text: str, first_line: int = 1) -> tuple[list[Question], list[Gif
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     if not isinstance(text, str):
-        return [], [GiftProblem(first_line, "the GIFT input is not text")]
+        return [], [GiftProblem.of(first_line, N_("the GIFT input is not text"))]
     if text.startswith("\ufeff"):
         text = text[1:]
     category: str | None = None
@@ -258,10 +335,10 @@ def parse_gift(text: str, first_line: int = 1) -> tuple[list[Question], list[Gif
         try:
             q = _read_gift_question("\n".join(ln for _, ln in body))
         except _Bad as exc:
-            problems.append(GiftProblem(start, str(exc)))
+            problems.append(GiftProblem(start, str(exc), exc.msgid, exc.params))
             continue
         except Exception as exc:  # pragma: no cover - safety net: reading must never raise
-            problems.append(GiftProblem(start, f"could not read this question ({exc!r})"))
+            problems.append(GiftProblem.of(start, N_("could not read this question (%(error)s)"), error=repr(exc)))
             continue
         q.category = category
         q.line = start
@@ -285,19 +362,19 @@ def _read_gift_question(raw: str) -> Question:
         text, fmt = _with_format(src, "moodle")
         return Question("description", title, text, [], text_format=fmt)
     if start == -1:
-        raise _Bad("found '}' without an opening '{' (write \\} for a literal brace)")
+        raise _Bad(N_("found '}' without an opening '{' (write \\} for a literal brace)"))
     if finish == -1:
-        raise _Bad(
+        raise _Bad(N_(
             "unclosed '{': the answer block has no closing '}' "
             "(a blank line ends a question, so answer blocks cannot contain blank lines)"
-        )
+        ))
     if finish < start:
-        raise _Bad("found '}' before the opening '{' (write \\} for a literal brace)")
+        raise _Bad(N_("found '}' before the opening '{' (write \\} for a literal brace)"))
     if src.find("{", start + 1) != -1 or src.find("}", finish + 1) != -1:
-        raise _Bad(
+        raise _Bad(N_(
             "only one answer block {...} is allowed per question "
             "(write \\{ and \\} for literal braces)"
-        )
+        ))
 
     embedded = finish != len(src) - 1
     if embedded:  # Moodle inserts a blank when text follows the answers (missing word)
@@ -350,10 +427,10 @@ def _choices(answertext: _Src, fmt: str) -> list[Answer]:
             fraction = 0.0 if weight is None else weight
         text, feedback = _comment(seg, fmt)
         if not text:
-            raise _Bad(f"answer {n} is empty")
+            raise _Bad(N_("answer %(number)d is empty"), number=n)
         answers.append(Answer(text, fraction, feedback))
     if len(answers) < 2:
-        raise _Bad("a multiple-choice question needs at least 2 answers")
+        raise _Bad(N_("a multiple-choice question needs at least 2 answers"))
     return answers
 
 
@@ -362,15 +439,15 @@ def _check_multiple_response(answers: list[Answer]) -> None:
     # to 100%; with no '=' and no positive weight no answer can ever be right.
     positive = sum(a.fraction for a in answers if a.fraction > 0)
     if positive <= 0:
-        raise _Bad(
+        raise _Bad(N_(
             "no answer is marked right: mark the right answer with '=', or give the right "
-            "answers of a multiple-response question weights such as ~%50%"
-        )
+            "answers of a multiple-response question weights such as ~%%50%%"
+        ))
     if round(positive, 2) != 1.0:
-        raise _Bad(
-            "the positive answer weights of a multiple-response question must add up to 100% "
-            f"(they add up to {round(positive * 100, 2):g}%)"
-        )
+        raise _Bad(N_(
+            "the positive answer weights of a multiple-response question must add up to 100%% "
+            "(they add up to %(total)s%%)"
+        ), total=f"{round(positive * 100, 2):g}")
 
 
 def _matching(answertext: _Src, fmt: str) -> list[Answer]:
@@ -378,15 +455,17 @@ def _matching(answertext: _Src, fmt: str) -> list[Answer]:
     for n, (_marker, seg) in enumerate(_segments(answertext, "="), start=1):
         arrow = seg.find("->")
         if arrow == -1:
-            raise _Bad(f"matching pair {n} ({_short(seg.s)!r}) has no '->'")
+            raise _Bad(N_("matching pair %(number)d (%(pair)s) has no '->'"), number=n, pair=repr(_short(seg.s)))
         left = _with_format(seg[:arrow], fmt)[0]
         right = seg[arrow + 2 :].strip().s
         if not right:
-            what = f"{_short(left)!r}" if left else "(empty)"
-            raise _Bad(f"matching pair {n} {what} has nothing after '->'")
+            if left:
+                raise _Bad(N_("matching pair %(number)d %(pair)s has nothing after '->'"),
+                           number=n, pair=repr(_short(left)))
+            raise _Bad(N_("matching pair %(number)d (empty) has nothing after '->'"), number=n)
         answers.append(Answer(left, 1.0 if left else 0.0, match=right))
     if sum(1 for a in answers if a.text) < 2:
-        raise _Bad("a matching question needs at least 2 pairs (=question -> answer)")
+        raise _Bad(N_("a matching question needs at least 2 pairs (=question -> answer)"))
     return answers
 
 
@@ -407,10 +486,10 @@ def _short_answers(answertext: _Src, fmt: str) -> list[Answer]:
         weight, seg = _weight(seg)
         text, feedback = _comment(seg, fmt)
         if not text:
-            raise _Bad(f"answer {n} is empty")
+            raise _Bad(N_("answer %(number)d is empty"), number=n)
         answers.append(Answer(text, 1.0 if weight is None else weight, feedback))
     if not answers:
-        raise _Bad("a short-answer question needs at least 1 answer")
+        raise _Bad(N_("a short-answer question needs at least 1 answer"))
     _check_full_marks(answers)
     return answers
 
@@ -419,7 +498,8 @@ def _check_full_marks(answers: list[Answer]) -> None:
     best = max(a.fraction for a in answers)
     if best < 0.9999999:
         raise _Bad(
-            f"one of the answers must be worth 100% (the best is worth {round(best * 100, 5):g}%)"
+            N_("one of the answers must be worth 100%% (the best is worth %(best)s%%)"),
+            best=f"{round(best * 100, 5):g}",
         )
 
 
@@ -437,7 +517,7 @@ def _numerical(body: _Src, fmt: str) -> list[Answer]:
             answers.append(Answer(CATCH_ALL, fraction, feedback))
             continue
         if not spec:
-            raise _Bad("numerical answer is empty")
+            raise _Bad(N_("numerical answer is empty"))
         dots, colon = spec.find(".."), spec.find(":")
         if dots > 0:
             lo = _number(spec[:dots], "minimum")
@@ -452,7 +532,7 @@ def _numerical(body: _Src, fmt: str) -> list[Answer]:
             value = _number(spec, "value")
             answers.append(Answer("", fraction, feedback, value=value, tolerance=0.0))
     if not answers:
-        raise _Bad("no answers found for the numerical question (e.g. {#3.14:0.01})")
+        raise _Bad(N_("no answers found for the numerical question (e.g. {#3.14:0.01})"))
     _check_full_marks(answers)
     if wrong is not None:
         answers.append(Answer(CATCH_ALL, 0.0, _comment(wrong, fmt)[1]))
@@ -472,7 +552,7 @@ def parse_aiken(text: str, first_line: int = 1) -> tuple[list[Question], list[Gi
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     if not isinstance(text, str):
-        return [], [GiftProblem(first_line, "the Aiken input is not text")]
+        return [], [GiftProblem.of(first_line, N_("the Aiken input is not text"))]
     if text.startswith("\ufeff"):
         text = text[1:]
 
@@ -488,55 +568,53 @@ def parse_aiken(text: str, first_line: int = 1) -> tuple[list[Question], list[Gi
             continue
         if _AIKEN_CHOICE_RE.match(line):
             if current is None:
-                problems.append(GiftProblem(number, f"question not started on line {number}"))
+                problems.append(GiftProblem.of(number, N_("question not started on line %(line)d"), line=number))
                 continue
             labels.append(line[0])
             current.answers.append(Answer(esc(line[2:]), 0.0))
         elif line.startswith("ANSWER:"):
             if current is None:
-                problems.append(GiftProblem(number, f"question not started on line {number}"))
+                problems.append(GiftProblem.of(number, N_("question not started on line %(line)d"), line=number))
                 continue
             q, current = current, None
             letter = line[len("ANSWER:") :].strip()[:1].upper()
             name = _short(html.unescape(q.text), 60)
             if len(q.answers) < 2:
-                problems.append(
-                    GiftProblem(
-                        number,
-                        f"question {name!r} must have at least 2 answers on line {number}",
-                    )
-                )
+                problems.append(GiftProblem.of(
+                    number, N_("question %(question)s must have at least 2 answers on line %(line)d"),
+                    question=repr(name), line=number,
+                ))
             elif not letter:
-                problems.append(GiftProblem(number, f"question {name!r}: ANSWER has no letter"))
+                problems.append(GiftProblem.of(
+                    number, N_("question %(question)s: ANSWER has no letter"), question=repr(name)
+                ))
             elif labels.count(letter) != 1:
-                used = ", ".join(labels)
-                problem = "is used twice" if labels.count(letter) else "is not one of the choices"
-                problems.append(
-                    GiftProblem(
-                        number, f"question {name!r}: ANSWER: {letter} {problem} ({used})"
-                    )
-                )
+                msgid = (N_("question %(question)s: ANSWER: %(letter)s is used twice (%(choices)s)")
+                         if labels.count(letter) else
+                         N_("question %(question)s: ANSWER: %(letter)s is not one of the choices (%(choices)s)"))
+                problems.append(GiftProblem.of(
+                    number, msgid, question=repr(name), letter=letter, choices=", ".join(labels)
+                ))
             else:
                 q.answers[labels.index(letter)].fraction = 1.0
                 questions.append(q)
         else:
             if current is not None:
                 name = _short(html.unescape(current.text), 60)
-                problems.append(
-                    GiftProblem(
-                        number,
-                        f"question {name!r} not completed (no ANSWER: line) before the next "
-                        f"question starts on line {number}",
-                    )
-                )
+                problems.append(GiftProblem.of(
+                    number,
+                    N_("question %(question)s not completed (no ANSWER: line) before the next "
+                       "question starts on line %(line)d"),
+                    question=repr(name), line=number,
+                ))
             current = Question("multiple_choice", "", esc(line), [], text_format="html")
             current.line = number
             labels = []
     if current is not None:
         name = _short(html.unescape(current.text), 60)
-        problems.append(
-            GiftProblem(current.line, f"question {name!r} not completed: no ANSWER: line")
-        )
+        problems.append(GiftProblem.of(
+            current.line, N_("question %(question)s not completed: no ANSWER: line"), question=repr(name)
+        ))
     return questions, problems
 
 
@@ -786,6 +864,10 @@ __all__ = [
     "Answer",
     "Question",
     "GiftProblem",
+    "Term",
+    "N_",
+    "format_message",
+    "translate_message",
     "parse_gift",
     "parse_aiken",
     "write_gift",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -743,3 +744,56 @@ def test_hostile_yaml_never_raises():
         )
         assert course is not None
         json.dumps(course_to_dict(course))
+
+
+# --------------------------------------------------------------------------- translatable messages
+
+BROKEN_FILES = {
+    "course.yaml": (
+        "title: {ru: x, de: y}\nlanguages: [ru, ru, fr]\nsequential: maybe\nversion_note: [1]\n"
+        "quiz: {passing_score: 120, shuffle: 2, show_answers: soon, draw: 0, extra: 1}\n"
+        "completion: {modules: [nope, 01-a, 01-a], quizzes: [01-a], other: 1}\nmodules: [01-a, 02-b, a, 1]\n"
+        "validity_months: soon\n"
+    ),
+    "01-a.ru.md": "---\ntitle: ''\ncolour: blue\nrequired: 3\nobjectives: 5\nquiz: [1]\n---\n"
+                  "[x](javascript:alert(1)) ![y](../up.png) [z](gone.md)\n\n```quiz\nQ {=a ~b\n```\n```quiz aiken\nQ?\nA) x\nANSWER: A\n```\n",
+    "02-b.ru.md": "no front matter\n",
+    "03-a.ru.md": "---\ntitle: Copy\n---\n",
+    "Bad Name.md": "x",
+    "01-a.xx.md": "x",
+    "notes.txt": "x",
+    "sub/x.md": "x",
+}
+
+
+def test_every_problem_carries_a_msgid_and_its_parameters():
+    course, problems = course_from_files({k: v.encode() for k, v in BROKEN_FILES.items()}, "broken")
+    assert len(problems) > 25
+    for problem in problems:
+        assert problem.msgid, problem
+        assert set(re.findall(r"%\((\w+)\)", problem.msgid)) == set(problem.params), problem
+        assert problem.translated(lambda text: text) == problem.message  # English is msgid % params
+
+
+def test_problems_translate_the_msgid_and_fixed_words_but_not_the_authors_values():
+    files = dict(base_files())
+    files["02-greetings.kk.md"] = module_file("Сәлемдесу", extra="duration_minutes: soon\n").replace(
+        "duration_minutes: 15\n", "", 1)
+    course, problems = course_from_files(files, SLUG)
+    [problem] = problems
+    assert problem.message == "duration_minutes must be an integer or null, not text 'soon'"
+    catalogue = {
+        "%(name)s must be an integer or null, not %(type)s %(value)s": "%(name)s: нужно число, а не %(type)s %(value)s",
+        "text": "текст",
+    }
+    assert problem.translated(lambda text: catalogue.get(text, text)) == "duration_minutes: нужно число, а не текст 'soon'"
+    # a translation that does not format falls back to English rather than failing the page
+    assert problem.translated(lambda text: "%(missing)s") == problem.message
+
+
+def test_problems_compare_and_print_as_before():
+    made = Problem("a/b.ru.md", 3, "file is not valid UTF-8 text", "error", "file is not valid UTF-8 text", {})
+    assert made == Problem("a/b.ru.md", 3, "file is not valid UTF-8 text")
+    assert str(made) == "a/b.ru.md:3: file is not valid UTF-8 text"
+    bare = Problem("slug", 0, "changed in the studio: use --force")  # no msgid: shown as it is
+    assert bare.translated(lambda text: "ПЕРЕВОД") == "changed in the studio: use --force"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -1257,3 +1258,20 @@ def test_random_questions_round_trip():
         again, problems = parse_gift(write_gift(qs))
         assert problems == []
         assert [_no_line(q) for q in again] == qs
+
+
+def test_problems_carry_a_msgid_and_parameters_for_translation():
+    gift = "Q {=a ~b\n\nQ {#1,5}\n\nQ {~a ~b}\n\nQ {=a -> }\n\nQ {~%50%a ~%20%b}\n\nQ {=a} {=b}\n\nQ } {"
+    aiken = "Q?\nA) x\nANSWER: A\n\nA) stray\nR?\nA) a\nB) b\nANSWER: C\nS?\nA) a\nB) b\nANSWER:\nT?\nA) a"
+    problems = parse_gift(gift)[1] + parse_aiken(aiken)[1] + parse_gift(None)[1]  # type: ignore[arg-type]
+    assert len(problems) >= 11
+    for problem in problems:
+        assert problem.msgid, problem
+        assert set(re.findall(r"%\((\w+)\)", problem.msgid)) == set(problem.params), problem
+        assert problem.translated(lambda text: text) == problem.message
+    numeric = next(p for p in problems if "decimal point" in p.message)
+    assert numeric.message == "numerical answer: value '1,5' is not a number (use a decimal point, not a comma)"
+    catalogue = {numeric.msgid: "число: %(what)s %(spec)s?", "value": "значение"}
+    assert numeric.translated(lambda text: catalogue.get(text, text)) == "число: значение '1,5'?"
+    # the msgid and parameters do not change what a problem equals
+    assert numeric == GiftProblem(numeric.line, numeric.message)

@@ -271,3 +271,83 @@ def test_plural_forms_per_language(app):
             with force_locale(language):
                 for n, text in cases.items():
                     assert ngettext("%(num)d module", "%(num)d modules", n) == text
+
+
+# --------------------------------------------------------------------------- course and quiz problems
+
+PARSER_SOURCES = ("learning/content/parser.py", "learning/quizzes/gift.py")
+# The calls that take a problem's msgid, and which argument it is.
+PROBLEM_CALLS = {"error": 1, "warning": 1, "_problem": 2, "_Bad": 0, "of": 1}
+
+
+def _parser_msgids() -> set[str]:
+    from babel.messages.extract import extract_from_file
+
+    msgids = set()
+    for source in PARSER_SOURCES:
+        for _line, message, _comments, _context in extract_from_file("python", REPO_DIR / source):
+            msgids.add(message)
+    return msgids
+
+
+def test_parser_messages_are_marked_for_extraction():
+    """Every problem the course parser and the GIFT/Aiken reader report is a msgid marked with
+    N_ (directly or through a name bound to N_ msgids), never an f-string or a bare literal."""
+    import ast
+
+    for source in PARSER_SOURCES:
+        tree = ast.parse((REPO_DIR / source).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            index = PROBLEM_CALLS.get(name)
+            if index is None or len(node.args) <= index:
+                continue
+            msgid = node.args[index]
+            where = f"{source}:{node.lineno}"
+            assert not isinstance(msgid, (ast.JoinedStr, ast.Constant, ast.BinOp)), f"{where}: not marked with N_"
+            if isinstance(msgid, ast.Call):
+                assert getattr(msgid.func, "id", "") == "N_", where
+    assert len(_parser_msgids()) > 100
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_parser_messages_are_translated_and_format(language):
+    catalog = _catalogue(language)
+    placeholder = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?([diouxXeEfFgGcrsa])")
+    for msgid in sorted(_parser_msgids()):
+        message = catalog.get(msgid)
+        assert message is not None, f"{language}: missing {msgid!r}"
+        assert not message.fuzzy and message.string.strip(), f"{language}: untranslated {msgid!r}"
+        if language == "en":
+            assert message.string == msgid
+        params = {name: 7 if kind in "di" else "'x'" for name, kind in placeholder.findall(msgid)}
+        assert isinstance(message.string % params, str)  # named %-placeholders, %% for a percent sign
+        assert isinstance(msgid % params, str)
+
+
+def test_parser_messages_follow_the_interface_language(app):
+    from flask_babel import force_locale, gettext
+
+    from learning.content.parser import course_from_files
+
+    files = {"course.yaml": b"title: {en: T}\nlanguages: [en]\nsequential: [1]\nvalidity_months: true\n",
+             "01-a.en.md": b"---\ntitle: A\n---\n![map](media/map.png)\n"}
+    _course, problems = course_from_files(files, "c")
+    expected = {
+        "en": ["validity_months must be an integer or null, not boolean True",
+               "sequential must be true or false, not [1]",
+               "broken image: 'media/map.png' does not exist in the course folder"],
+        "ru": ["значение validity_months должно быть целым числом или null, а указано: логическое значение True",
+               "значение sequential должно быть true или false, а указано: [1]",
+               "изображение не найдено: 'media/map.png' нет в папке курса"],
+        "kk": ["validity_months мәні бүтін сан немесе null болуы керек, ал көрсетілгені: логикалық мән True",
+               "sequential мәні true немесе false болуы керек, ал көрсетілгені: [1]",
+               "сурет табылмады: курс қалтасында 'media/map.png' жоқ"],
+    }
+    with app.test_request_context():
+        for language, messages in expected.items():
+            with force_locale(language):
+                assert [p.translated(gettext) for p in problems] == messages
+    assert [p.message for p in problems] == expected["en"]

@@ -273,3 +273,150 @@ def test_module_titles_in_another_language_are_marked(client, login_as, sample_c
     # 02-check exists only in English: its title is announced as English on a Russian page
     assert re.search(r'lang="en" href="/courses/sample/02-check">Check<', html)
     assert re.search(r'lang="ru" href="/courses/sample/01-welcome">Добро пожаловать<', html)
+
+
+# --------------------------------------------------------------------------- the studio's course problems
+
+# A module with an unknown front-matter key, a value of the wrong type and a broken quiz block.
+BROKEN_FRONT_MATTER = "colour: blue\nduration_minutes: soon\n"
+BROKEN_QUIZ = "\n```quiz\n::Bad:: What? {=A ~B\n```\n"
+STUDIO_PROBLEMS = {
+    "kk": [
+        "front matter блогында белгісіз 'colour' кілті бар (рұқсат етілгендері: title, duration_minutes, objectives, quiz, required)",
+        "duration_minutes мәні бүтін сан немесе null болуы керек, ал көрсетілгені: мәтін 'soon'",
+        "'{' жабылмаған: жауаптар блогында жабатын '}' жоқ",
+    ],
+    "ru": [
+        "неизвестный ключ 'colour' в блоке front matter (допустимые: title, duration_minutes, objectives, quiz, required)",
+        "значение duration_minutes должно быть целым числом или null, а указано: текст 'soon'",
+        "незакрытая '{': у блока ответов нет закрывающей '}'",
+    ],
+    "en": [
+        "unknown key 'colour' in front matter (allowed: title, duration_minutes, objectives, quiz, required)",
+        "duration_minutes must be an integer or null, not text 'soon'",
+        "unclosed '{': the answer block has no closing '}'",
+    ],
+}
+PUBLISH_PROBLEM = {  # sample/course.yaml:7 (validity_months: soon), as listed by a refused publish
+    "kk": "sample/course.yaml:7: validity_months мәні бүтін сан немесе null болуы керек, ал көрсетілгені: мәтін 'soon'",
+    "ru": "sample/course.yaml:7: значение validity_months должно быть целым числом или null, а указано: текст 'soon'",
+    "en": "sample/course.yaml:7: validity_months must be an integer or null, not text 'soon'",
+}
+
+
+def _broken_module(text: str) -> str:
+    assert "duration_minutes: 5\n" in text
+    return text.replace("duration_minutes: 5\n", BROKEN_FRONT_MATTER, 1) + BROKEN_QUIZ
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_studio_shows_course_problems_in_the_trainers_language(app, client, login_as, sample_course, language):
+    from html import unescape
+
+    from tests.web.test_authoring import MODULE, edit_url, new_draft, open_editor
+
+    login_as("trainer", language=language)
+    draft_id = new_draft(client)
+    form = open_editor(client, draft_id)
+    broken = _broken_module(form["text"])
+    expected, english = STUDIO_PROBLEMS[language], STUDIO_PROBLEMS["en"]
+
+    # the live preview (JSON for studio.js)
+    response = client.post(f"/author/sample/drafts/{draft_id}/preview", data={"path": MODULE, "text": broken},
+                           headers={"X-CSRFToken": form["csrf_token"]})
+    assert response.status_code == 200
+    messages = [p["message"] for p in response.get_json()["problems"]]
+    for text in expected:
+        assert any(text in m for m in messages), (text, messages)
+
+    # saved: the editor's problem list and the draft's list of problems by file
+    assert client.post(edit_url(draft_id), data=form | {"text": broken, "save": "1"}).status_code == 302
+    for url in (edit_url(draft_id), f"/author/sample/drafts/{draft_id}"):
+        html = unescape(page(client, url))
+        assert html_lang(html) == language
+        for text in expected:
+            assert text in html, (url, text)
+        if language != "en":
+            assert not any(text in html for text in english), url
+
+    # a refused publish lists every error as file:line: message
+    form = open_editor(client, draft_id, "course.yaml")
+    form["text"] = form["text"].replace("validity_months: 12", "validity_months: soon")
+    assert client.post(edit_url(draft_id, "course.yaml"), data=form | {"save": "1"}).status_code == 302
+    draft_page = page(client, f"/author/sample/drafts/{draft_id}")
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', draft_page).group(1)
+    response = client.post(f"/author/sample/drafts/{draft_id}/publish",
+                           data={"csrf_token": csrf_from(draft_page), "version": version})
+    assert response.status_code == 422
+    html = unescape(response.get_data(as_text=True))
+    assert PUBLISH_PROBLEM[language] in html, re.findall(r"sample/course.yaml:[^<]*", html)
+    assert f"sample/{MODULE}:" in html and expected[0] in html
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_zip_import_lists_course_problems_in_the_trainers_language(app, client, login_as, language):
+    import io
+    import zipfile
+    from html import unescape
+
+    login_as("trainer", language=language)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("broken/course.yaml", 'title: {en: "Broken"}\nlanguages: [en]\nvalidity_months: soon\n')
+        archive.writestr("broken/01-intro.en.md", '---\ntitle: "Intro"\n' + BROKEN_FRONT_MATTER + "---\n\nText.\n")
+    html = page(client, "/author/_import")
+    response = client.post("/author/_import", data={
+        "csrf_token": csrf_from(html), "archive": (io.BytesIO(buffer.getvalue()), "broken.zip"), "mode": "publish",
+    }, content_type="multipart/form-data")
+    assert response.status_code == 422
+    html = unescape(response.get_data(as_text=True))
+    assert "broken/01-intro.en.md:3: " + STUDIO_PROBLEMS[language][0] in html
+    assert "broken/01-intro.en.md:4: " + STUDIO_PROBLEMS[language][1] in html
+    assert "validity_months" in html and STUDIO_PROBLEMS["en"][1] not in html
+
+
+BROKEN_COURSE = {
+    "course.yaml": 'title: {en: "Broken"}\nlanguages: [en]\nquiz: {passing_score: 120}\n',
+    "01-intro.en.md": '---\ntitle: "Intro"\n' + BROKEN_FRONT_MATTER + "---\n\nText.\n" + BROKEN_QUIZ,
+    "notes.txt": "scratch\n",
+}
+BROKEN_COURSE_ENGLISH = [
+    "broken/course.yaml:3: quiz.passing_score must be 0..100, not 120",
+    "broken/notes.txt:0: unexpected file is ignored (modules are NN-slug.lang.md, files go in media/) (warning)",
+    "broken/01-intro.en.md:3: unknown key 'colour' in front matter "
+    "(allowed: title, duration_minutes, objectives, quiz, required)",
+    "broken/01-intro.en.md:4: duration_minutes must be an integer or null, not text 'soon'",
+    "broken/01-intro.en.md:10: unclosed '{': the answer block has no closing '}' "
+    "(a blank line ends a question, so answer blocks cannot contain blank lines)",
+]
+
+
+def test_command_line_course_problems_stay_english(app, runner, tmp_path):
+    import json
+
+    from tests.conftest import write_course
+
+    folder = write_course(tmp_path, "broken", BROKEN_COURSE)
+    result = runner.invoke(args=["courses", "validate", str(folder)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == BROKEN_COURSE_ENGLISH
+    assert "1 course(s), 1 module(s): 4 error(s), 1 warning(s)" in result.stderr
+
+    result = runner.invoke(args=["courses", "dump", str(folder)])
+    assert result.exit_code == 0, result.output
+    errors = json.loads(result.stdout)["errors"]
+    assert [f"{e['file']}:{e['line']}: {e['message']}" + (" (warning)" if e["severity"] == "warning" else "")
+            for e in errors] == BROKEN_COURSE_ENGLISH
+    assert all(set(e) >= {"file", "line", "message", "severity"} for e in errors)
+
+    gift = tmp_path / "broken.gift"
+    gift.write_text("::Fine:: Yes? {T}\n\n::Broken:: What? {=A ~B\n\n::Num:: How many? {#1,5}\n", encoding="utf-8")
+    write_course(tmp_path / "library")
+    app.config["COURSES_DIR"] = str(tmp_path / "library")
+    result = runner.invoke(args=["quizzes", "import-gift", str(gift), "--course", "sample", "--module", "02-check"])
+    assert result.exit_code == 1
+    assert [line for line in result.output.splitlines() if line.startswith(str(gift))] == [
+        f"{gift}:3: unclosed '{{': the answer block has no closing '}}' "
+        "(a blank line ends a question, so answer blocks cannot contain blank lines)",
+        f"{gift}:5: numerical answer: value '1,5' is not a number (use a decimal point, not a comma)",
+    ]
