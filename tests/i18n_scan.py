@@ -22,13 +22,15 @@ Exempt by design:
 - learning/api/: JSON API errors are English, machine-oriented messages that clients match on.
 - CLI code (cli.py modules, demo.py, backup.py, click.ClickException / click.echo): operators'
   tools, English like the logs.
-- Pure modules that never reach a page through these calls (parsers, graders, xAPI).
+- Pure modules that never reach a page through these calls (parsers, graders, xAPI). The course
+  and GIFT parsers mark their problem messages with N_ and the studio translates them;
+  tests/unit/test_i18n.py checks that every one of them is marked and translated.
 - JSON answers to the site's own scripts (content.activity), which nobody reads.
 - A line carrying the comment `noqa: i18n` (say why next to it), and `noqa: i18n-dynamic`
   for a gettext call on a msgid that is marked elsewhere with N_.
 
-Not caught: prose kept in plain Python data and shown later (a dict of labels), text built in
-JavaScript, and messages of the pure course/GIFT parsers (English diagnostics for trainers).
+Not caught: prose kept in plain Python data and shown later (a dict of labels), and text
+built in JavaScript.
 """
 
 from __future__ import annotations
