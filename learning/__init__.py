@@ -167,21 +167,25 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import format_date, format_datetime, format_time, get_locale
     from markupsafe import Markup
 
+    from learning import templating
     from learning.content.render import render_inline
     from learning.i18n import LANGUAGE_NAMES
 
     static_dir = Path(app.static_folder)
-    fingerprints: dict[str, str] = {}
+
+    static_urls: dict[tuple[str, str], str] = {}
 
     def static_url(filename: str) -> str:
         """URL of a static file with a content fingerprint, so it can be cached for a year."""
-        digest = fingerprints.get(filename)
-        if digest is None or app.debug:
+        key = (filename, request.script_root)
+        url = static_urls.get(key)
+        if url is None or app.debug:
             digest = hashlib.sha256((static_dir / filename).read_bytes()).hexdigest()[:12]
-            fingerprints[filename] = digest
-        return url_for("static", filename=filename, v=digest)
+            url = static_urls[key] = url_for("static", filename=filename, v=digest)
+        return url
 
     app.jinja_env.globals["static_url"] = static_url
+    templating.install(app)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_name"] = lambda code: LANGUAGE_NAMES.get(code, code)

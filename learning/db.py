@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import random
+import sqlite3
 import time
 from datetime import UTC, datetime
 
@@ -84,21 +86,48 @@ def configure_sqlite(engine: sa.engine.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        # Straight to the driver: BEGIN runs on every request, and SQLAlchemy's statement
+        # machinery would cost more than the statement itself.
+        raw = conn.connection.dbapi_connection
         if not write_intent.get():
-            conn.exec_driver_sql("BEGIN")
+            raw.execute("BEGIN")
             return
         # SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries, far longer than a
         # write lock is held here (a few ms): poll instead, so writers queue tightly.
-        conn.exec_driver_sql("PRAGMA busy_timeout=0")
+        raw.execute("PRAGMA busy_timeout=0")
         try:
             deadline = time.monotonic() + WRITE_LOCK_WAIT_SECONDS
             while True:
                 try:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    raw.execute("BEGIN IMMEDIATE")
                     return
-                except sa.exc.OperationalError as error:
-                    if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or time.monotonic() > deadline:
                         raise
                     time.sleep(random.uniform(0.0002, 0.002))
         finally:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+@contextlib.contextmanager
+def write_block(session):
+    """The writes of a read-mostly request, in a short transaction committed at the end.
+
+    The request reads first in a deferred transaction (alongside other readers and the one
+    writer). On SQLite the reads end here and the write lock (BEGIN IMMEDIATE) is taken only
+    for the block: a read snapshot cannot become a write once another writer has committed,
+    and holding the lock for the whole request would make workers take turns. Objects stay
+    usable after the commit (expire_on_commit is off). PostgreSQL just goes on and commits.
+    Nothing may be pending in the session when the block starts.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        session.commit()
+        return
+    session.commit()
+    token = write_intent.set(True)
+    try:
+        yield
+        session.commit()
+    finally:
+        write_intent.reset(token)

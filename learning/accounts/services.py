@@ -199,20 +199,24 @@ def end_other_sessions(user: User, keep_token: str | None) -> int:
     return db.session.execute(statement.values(revoked_at=utcnow())).rowcount
 
 
+_SESSION_USER = (
+    sa.select(User)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        User.id == sa.bindparam("user_id"),
+        AuthSession.id == sa.bindparam("session_id"),
+        AuthSession.revoked_at.is_(None),
+        User.is_active_account.is_(True),
+    )
+)
+
+
 def load_session_user(user_id: str, token: str | None) -> User | None:
-    """The user of a live login: one query joining the user and their session row."""
+    """The user of a live login: one query joining the user and their session row (built
+    once: it runs on every request)."""
     if not token or not is_digits(user_id):
         return None
-    return db.session.scalar(
-        sa.select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            User.id == int(user_id),
-            AuthSession.id == _token_id(token),
-            AuthSession.revoked_at.is_(None),
-            User.is_active_account.is_(True),
-        )
-    )
+    return db.session.scalar(_SESSION_USER, {"user_id": int(user_id), "session_id": _token_id(token)})
 
 
 def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:

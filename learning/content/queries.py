@@ -116,17 +116,17 @@ class RevisionView:
 class _LRU:
     def __init__(self, size: int):
         self.size = size
-        self.items: OrderedDict[int, RevisionView] = OrderedDict()
+        self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: int) -> RevisionView | None:
+    def get(self, key):
         with self.lock:
             value = self.items.get(key)
             if value is not None:
                 self.items.move_to_end(key)
             return value
 
-    def put(self, key: int, value: RevisionView) -> None:
+    def put(self, key, value) -> None:
         with self.lock:
             self.items[key] = value
             self.items.move_to_end(key)
@@ -169,5 +169,33 @@ def course_by_slug(slug: str) -> Course | None:
     )
 
 
-def rendered_html(revision_id: int, module_slug: str, language: str) -> RenderedModule | None:
-    return db.session.get(RenderedModule, (revision_id, module_slug, language))
+@dataclass(frozen=True)
+class RenderedPage:
+    """A module's stored HTML in one language (a copy without ORM state, kept per worker)."""
+
+    html: str
+    sections: int
+    anchors: tuple[str, ...]
+
+
+_RENDERED = sa.select(RenderedModule.html, RenderedModule.sections, RenderedModule.anchors).where(
+    RenderedModule.revision_id == sa.bindparam("revision_id"),
+    RenderedModule.module_slug == sa.bindparam("module_slug"),
+    RenderedModule.language == sa.bindparam("language"),
+)
+
+
+def rendered_html(revision_id: int, module_slug: str, language: str) -> RenderedPage | None:
+    """The module's HTML, rendered when its revision was stored. Rendered modules are never
+    changed, so each worker keeps the recent ones (about 20 KB each) and asks the database
+    only on a miss."""
+    key = (revision_id, module_slug, language)
+    cache = current_app.extensions.setdefault("kelisim_rendered_pages", _LRU(256))
+    page = cache.get(key)
+    if page is None:
+        row = db.session.execute(_RENDERED, dict(zip(("revision_id", "module_slug", "language"), key))).first()
+        if row is None:
+            return None
+        page = RenderedPage(row.html, row.sections, tuple(row.anchors or ()))
+        cache.put(key, page)
+    return page

@@ -18,10 +18,11 @@ from learning.content.forms import (
     SwitchRevisionForm,
 )
 from learning.content.services import media_path
+from learning.db import write_block
 from learning.extensions import db
 from learning.progress import services as progress
+from learning.progress.queries import course_and_enrollment
 from learning.progress.records import record_status
-from learning.security import writes_on_get
 
 bp = Blueprint("content", __name__)
 
@@ -125,33 +126,38 @@ def recertify(course_slug: str):
 
 @bp.route("/courses/<course_slug>/<module_slug>")
 @login_required
-@writes_on_get
 def module(course_slug: str, module_slug: str):
-    course = _load_course(course_slug)
-    enrollment, _created = progress.enroll(current_user, course)
+    # The lesson page is the hottest page: one query for course and enrolment, one for the
+    # progress rows, the HTML from the worker's cache, and the visit written in a short
+    # write transaction of its own after the reads.
+    course, enrollment = course_and_enrollment(course_slug, current_user.id)
+    if course is None:
+        abort(404)
+    if enrollment is None:
+        with write_block(db.session):
+            enrollment, _created = progress.enroll(current_user, course)
     view = queries.revision_view(enrollment.revision_id)
     info = view.module(module_slug)
     if info is None:
         abort(404)
-    states = progress.module_states(view, progress.module_progress(current_user, enrollment))
+    states = progress.module_states(view, progress.progress_snapshot(current_user.id, enrollment))
     state = states[module_slug]
-    if state.is_locked:
-        db.session.commit()
-        return render_template("content/locked.html", course=course, view=view, info=info,
-                               state=state, language=_language()), 403
     language = _language()
+    if state.is_locked:
+        return render_template("content/locked.html", course=course, view=view, info=info,
+                               state=state, language=language), 403
     text, shown_language = view.text(module_slug, language)
     rendered = queries.rendered_html(view.revision.id, module_slug, shown_language)
     if rendered is None:
         abort(404)
-    progress.record_visit(current_user, enrollment, module_slug)
-    db.session.commit()
+    with write_block(db.session):
+        progress.record_visit(current_user, enrollment, module_slug)
     from learning.quizzes.views import quiz_context
 
     return render_template(
         "content/module.html", course=course, view=view, info=info, text=text, rendered=rendered,
         is_fallback=shown_language != language, shown_language=shown_language, language=language,
-        state=states[module_slug], quiz=quiz_context(course, enrollment, view, info, state),
+        state=state, quiz=quiz_context(course, enrollment, view, info, state),
         next_info=_next_after(view, module_slug),
     )
 

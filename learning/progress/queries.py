@@ -9,6 +9,23 @@ from learning.extensions import db
 from learning.progress.models import CompletionRecord, Enrollment, RecordRevocation
 
 
+_COURSE_AND_ENROLLMENT = (
+    sa.select(Course, Enrollment)
+    .outerjoin(Enrollment, sa.and_(Enrollment.course_id == Course.id,
+                                   Enrollment.user_id == sa.bindparam("user_id")))
+    .where(Course.slug == sa.bindparam("slug"), Course.current_revision_id.is_not(None))
+)
+
+
+def course_and_enrollment(slug: str, user_id: int) -> tuple[Course | None, Enrollment | None]:
+    """A published course by slug and this learner's enrolment in it (or None): one query,
+    built once (the lesson page runs it on every request)."""
+    if len(slug) > 100:
+        return None, None
+    row = db.session.execute(_COURSE_AND_ENROLLMENT, {"slug": slug, "user_id": user_id}).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def dashboard_rows(user) -> list[tuple[Course, Enrollment, CourseRevision]]:
     """The learner's enrolments with course and pinned revision: one query."""
     rows = db.session.execute(

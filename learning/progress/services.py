@@ -80,6 +80,23 @@ def module_progress(user, enrollment: Enrollment) -> dict[str, ModuleProgress]:
     return {row.module_slug: row for row in rows}
 
 
+_PROGRESS_ROWS = sa.select(ModuleProgress.__table__).where(
+    ModuleProgress.__table__.c.user_id == sa.bindparam("user_id"),
+    ModuleProgress.__table__.c.revision_id == sa.bindparam("revision_id"),
+    ModuleProgress.__table__.c.cycle == sa.bindparam("cycle"),
+)
+
+
+def progress_snapshot(user_id: int, enrollment: Enrollment) -> dict[str, sa.Row]:
+    """The learner's progress per module as read-only rows (same attributes as
+    ModuleProgress), for pages that only show it: no ORM identity work per row."""
+    rows = db.session.connection().execute(
+        _PROGRESS_ROWS,
+        {"user_id": user_id, "revision_id": enrollment.revision_id, "cycle": enrollment.cycle},
+    )
+    return {row.module_slug: row for row in rows}
+
+
 def module_states(view: RevisionView, progress: dict[str, ModuleProgress]) -> dict[str, ModuleState]:
     """Status of every module, and which are locked in a sequential course."""
     states: dict[str, ModuleState] = {}
@@ -104,21 +121,37 @@ def module_states(view: RevisionView, progress: dict[str, ModuleProgress]) -> di
 
 
 def record_visit(user, enrollment: Enrollment, module_slug: str) -> None:
-    """Note a visit: one idempotent upsert."""
+    """Note a visit: one idempotent upsert (a statement built once per database kind)."""
     now = utcnow()
-    db.session.execute(
-        _upsert(
-            ModuleProgress.__table__,
-            {"user_id": user.id, "revision_id": enrollment.revision_id, "module_slug": module_slug,
-             "cycle": enrollment.cycle, "status": "in_progress", "first_seen_at": now,
-             "last_seen_at": now, "seconds_spent": 0, "position": 0, "attempts": 0,
-             "is_quiz_passed": False},
-            ["user_id", "revision_id", "module_slug", "cycle"],
-            {"last_seen_at": now},
-        )
+    db.session.connection().execute(
+        _visit_upsert(),
+        {"user_id": user.id, "revision_id": enrollment.revision_id, "module_slug": module_slug,
+         "cycle": enrollment.cycle, "now": now},
     )
     if enrollment.last_module_slug != module_slug:
         enrollment.last_module_slug = module_slug
+
+
+_VISIT_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _visit_upsert() -> sa.Insert:
+    # Built once: constructing an upsert costs more than running it on the lesson page.
+    dialect = db.session.get_bind().dialect.name
+    statement = _VISIT_UPSERTS.get(dialect)
+    if statement is None:
+        now = sa.bindparam("now", type_=ModuleProgress.__table__.c.last_seen_at.type)
+        statement = _upsert(
+            ModuleProgress.__table__,
+            {"user_id": sa.bindparam("user_id"), "revision_id": sa.bindparam("revision_id"),
+             "module_slug": sa.bindparam("module_slug"), "cycle": sa.bindparam("cycle"),
+             "status": "in_progress", "first_seen_at": now, "last_seen_at": now,
+             "seconds_spent": 0, "position": 0, "attempts": 0, "is_quiz_passed": False},
+            ["user_id", "revision_id", "module_slug", "cycle"],
+            {"last_seen_at": now},
+        )
+        _VISIT_UPSERTS[dialect] = statement
+    return statement
 
 
 def record_activity(
