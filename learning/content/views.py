@@ -40,13 +40,6 @@ def _load_course(slug: str):
     return course
 
 
-def _learner_revision(course):
-    """The revision this learner is on (pinned by their enrolment), else the current one."""
-    enrollment = progress.find_enrollment(current_user, course)
-    revision_id = enrollment.revision_id if enrollment else course.current_revision_id
-    return enrollment, queries.revision_view(revision_id)
-
-
 @bp.route("/courses")
 @login_required
 def catalogue():
@@ -58,9 +51,13 @@ def catalogue():
 @bp.route("/courses/<course_slug>")
 @login_required
 def course(course_slug: str):
-    course = _load_course(course_slug)
-    enrollment, view = _learner_revision(course)
-    states = progress.module_states(view, progress.module_progress(current_user, enrollment) if enrollment else {})
+    course, enrollment = course_and_enrollment(course_slug, current_user.id)
+    if course is None:
+        abort(404)
+    view = queries.revision_view(enrollment.revision_id if enrollment else course.current_revision_id)
+    states = progress.module_states(
+        view, progress.progress_snapshot(current_user.id, enrollment) if enrollment else {}
+    )
     latest = None
     if enrollment and course.current_revision_id != enrollment.revision_id and not enrollment.completed_at:
         latest = course.current_revision
