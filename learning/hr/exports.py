@@ -15,6 +15,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from itertools import islice
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
@@ -62,6 +63,30 @@ def stream_csv(header: list[str], rows: Iterable[list[Cell]]) -> Iterator[bytes]
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode("utf-8")
+
+
+def escape_csv_text(value: str) -> str:
+    """escape_cell for a text known to be a str (the CSV's hot path)."""
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
+
+
+def stream_csv_cells(
+    header: list[str], rows: Iterable[Iterable[str | int | float]]
+) -> Iterator[bytes]:
+    """Like stream_csv, for rows already made of CSV cells (escaped text, "" for empty, numbers):
+    written a chunk at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow([escape_cell(h) for h in header])
+    rows = iter(rows)
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        writer.writerows(chunk)
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
 
 
 def _xlsx_value(value: Cell) -> Cell:

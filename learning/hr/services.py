@@ -223,15 +223,34 @@ def cancel_assignment(actor: User, assignment: Assignment) -> bool:
     return True
 
 
+def inherited_assignment(scope: Scope, assignment_id: int) -> Assignment | None:
+    """The assignment if it was made to a unit above the scope (so it applies to the scope's
+    people) — shown to the scope's HR, but theirs neither to change nor to cancel."""
+    if scope.path is None or not 0 < assignment_id <= MAX_ID:
+        return None
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.org_unit_id is None:
+        return None
+    path = assignment.org_unit.path
+    return assignment if scope.path.startswith(path) and scope.path != path else None
+
+
 def list_assignments(
     scope: Scope, *, include_cancelled: bool = False, limit: int = 500
-) -> list[tuple[Assignment, OrgUnit | None, User | None, Course]]:
-    """Assignments whose target lies in the scope, newest first."""
+) -> list[tuple[Assignment, OrgUnit | None, User | None, Course, bool]]:
+    """Assignments whose target lies in the scope and, marked True at the end (inherited),
+    those made to a unit above it, which apply to its people too: soonest due first."""
     target_unit = aliased(OrgUnit, name="target_unit")
     person = aliased(User, name="person")
     person_unit = aliased(OrgUnit, name="person_unit")
+    if scope.path is None:
+        inherited = sa.false()
+    else:  # a unit strictly above the scope: its path is a prefix of the scope's path
+        inherited = sa.and_(
+            target_unit.path != scope.path, sa.literal(scope.path).startswith(target_unit.path)
+        )
     query = (
-        sa.select(Assignment, target_unit, person, Course)
+        sa.select(Assignment, target_unit, person, Course, inherited.label("inherited"))
         .join(Course, Course.id == Assignment.course_id)
         .outerjoin(target_unit, target_unit.id == Assignment.org_unit_id)
         .outerjoin(person, person.id == Assignment.user_id)
@@ -242,11 +261,18 @@ def list_assignments(
     )
     if scope.path is not None:
         query = query.where(
-            sa.or_(target_unit.path.startswith(scope.path), person_unit.path.startswith(scope.path))
+            sa.or_(
+                target_unit.path.startswith(scope.path),
+                person_unit.path.startswith(scope.path),
+                inherited,
+            )
         )
     if not include_cancelled:
         query = query.where(Assignment.cancelled_at.is_(None))
-    return [tuple(row) for row in db.session.execute(query)]
+    return [
+        (assignment, unit, user, course, bool(from_above))
+        for assignment, unit, user, course, from_above in db.session.execute(query)
+    ]
 
 
 # --------------------------------------------------------------------------- reminders

@@ -200,6 +200,54 @@ def _export_rows(scope, filters, courses, language):
         ]
 
 
+def _csv_rows(scope, filters, courses, language):
+    """The report's rows as CSV cells, ready to write: the same cells as _export_rows gives
+    stream_csv, built column by column without per-cell type tests (235,000 rows × 14 cells):
+    the dates come as text from the database, the texts that repeat (course titles, status
+    labels, yes/no) are escaped once."""
+    escape = exports.escape_csv_text
+    labels = {key: escape(str(value)) for key, value in status_labels().items()}
+    titles = {course_id: escape(course.title(language)) for course_id, course in courses.items()}
+    yes, no = escape(_("yes")), escape(_("no"))
+
+    for row in queries.iter_report(scope, filters, text_dates=True):
+        (
+            _user_id,
+            name,
+            email,
+            _unit_id,
+            unit_name,
+            course_id,
+            course_slug,
+            status,
+            due_on,
+            enrolled,
+            percent,
+            completed,
+            score,
+            expires,
+            certificate,
+            attempts,
+        ) = row
+        title = titles.get(course_id)
+        yield (
+            escape(name),
+            escape(email),
+            escape(unit_name),
+            title if title is not None else escape(course_slug),
+            labels.get(status) or escape(status),
+            no if due_on is None else yes,
+            due_on or "",
+            enrolled or "",
+            "" if percent is None else percent,
+            completed or "",
+            "" if score is None else score,
+            attempts or 0,
+            expires or "",
+            "" if certificate is None else escape(certificate),
+        )
+
+
 def _export(kind: str):
     scope = _scope()
     courses = queries.course_options()
@@ -217,13 +265,13 @@ def _export(kind: str):
         # The export only reads: its long transaction must not hold SQLite's write lock.
         token = write_intent.set(False)
         try:
-            rows = _export_rows(scope, filters, course_map, language)
             if kind == "csv":
-                yield from exports.stream_csv(header, rows)
+                rows = _csv_rows(scope, filters, course_map, language)
+                yield from exports.stream_csv_cells(header, rows)
             else:
                 yield from exports.stream_xlsx(
                     header,
-                    rows,
+                    _export_rows(scope, filters, course_map, language),
                     sheet_title=_("Report"),
                     widths=[28, 30, 40, 36, 14, 10, 12, 12, 10, 18, 8, 10, 12, 34],
                 )
@@ -387,7 +435,8 @@ def cancel_assignment(assignment_id: int):
         abort(400)
     assignment = services.assignment_in_scope(scope, assignment_id)
     if assignment is None:
-        abort(404)
+        # Set by a parent unit: shown to this HR, but not theirs to cancel.
+        abort(403 if services.inherited_assignment(scope, assignment_id) else 404)
     if services.cancel_assignment(current_user, assignment):
         db.session.commit()
         flash(_("The assignment was cancelled."), "success")

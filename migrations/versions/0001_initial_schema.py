@@ -74,6 +74,7 @@ def upgrade():
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index('ix_users_name', ['name'], unique=False)
+        batch_op.create_index('ix_users_org_unit_active', ['org_unit_id', 'is_active_account'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_org_unit_id'), ['org_unit_id'], unique=False)
 
     op.create_table('api_tokens',
@@ -211,6 +212,7 @@ def upgrade():
     )
     with op.batch_alter_table('completion_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_completion_records_course_id'), ['course_id'], unique=False)
+        batch_op.create_index('ix_completion_records_latest', ['user_id', 'course_id', 'cycle', 'expires_at', 'completed_at', 'score'], unique=False)
         batch_op.create_index(batch_op.f('ix_completion_records_user_id'), ['user_id'], unique=False)
 
     op.create_table('course_drafts',
@@ -413,6 +415,7 @@ def downgrade():
     with op.batch_alter_table('completion_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_completion_records_user_id'))
         batch_op.drop_index(batch_op.f('ix_completion_records_course_id'))
+        batch_op.drop_index('ix_completion_records_latest')
 
     op.drop_table('completion_records')
     with op.batch_alter_table('statements', schema=None) as batch_op:
@@ -447,6 +450,7 @@ def downgrade():
     op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_org_unit_id'))
+        batch_op.drop_index('ix_users_org_unit_active')
         batch_op.drop_index('ix_users_name')
 
     op.drop_table('users')

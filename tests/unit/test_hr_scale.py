@@ -40,6 +40,15 @@ def test_seed_small_scale(app, runner):
         figures = queries.dashboard_figures(queries.Scope(None), root, first_course)
         assert figures.total == 601  # the learners and the HR user at the root
         assert figures.totals["overdue"] > 0 and figures.totals["completed"] > 0
+        # the dashboard's counts (derived without building rows) are the report's own numbers,
+        # for several courses, region assignments and courses assigned by name
+        for course in (None, first_course):
+            counts: dict[int, dict[str, int]] = {}
+            filters = queries.ReportFilters(unit_path=root.path, course_id=course)
+            for row in queries.iter_report(queries.Scope(root.path), filters):
+                by_status = counts.setdefault(row.unit_id, {})
+                by_status[row.status] = by_status.get(row.status, 0) + 1
+            assert queries.counts_by_unit(queries.Scope(root.path), root.path, course) == counts
         # new rows keep working after the bulk insert (sequences moved on, on PostgreSQL)
         from learning.accounts.services import create_user
 

@@ -480,3 +480,128 @@ def test_admin_dashboard_covers_all_units_and_matches_the_report(app, client, lo
     assert figures.totals["in_progress"] == sum(r.status == "in_progress" for r in rows)
     units = {unit.name: total for unit, _counts, total in figures.by_unit if total}
     assert units == {"Region A": 3, "Region B": 1}
+
+
+# --------------------------------------------------------------------------- counts = report
+
+
+def report_counts(scope, unit_path=None, course=None):
+    """Status counts per unit from the report's own rows: what counts_by_unit must give."""
+    from learning.hr import queries
+
+    counts: dict[int, dict[str, int]] = {}
+    filters = queries.ReportFilters(unit_path=unit_path, course_id=course)
+    for row in queries.iter_report(scope, filters):
+        by_status = counts.setdefault(row.unit_id, {})
+        by_status[row.status] = by_status.get(row.status, 0) + 1
+    return counts
+
+
+def test_dashboard_counts_equal_the_report_rows(app, make_user, sample_course):
+    """counts_by_unit counts without building the rows: every case of the row set and its
+    statuses (unit and parent-unit due dates, overdue or not, courses assigned by name earlier
+    or later than the unit's, with or without an enrolment, records valid / expired / revoked,
+    a recertification in progress, an inactive person) gives the report's own numbers."""
+    from learning.accounts.models import User
+    from learning.hr import queries
+    from learning.progress.models import Enrollment
+
+    region_c = "Region B/Akimat C"
+    people = {}
+    for org, names in {
+        DEPT_A: ["a_done", "a_late", "a_busy", "a_fresh", "a_own_early", "a_own_enrolled"],
+        DEPT_B: ["b_done", "b_old", "b_pulled", "b_fresh", "b_recert", "b_gone"],
+        AKIMAT_A: ["k_busy", "k_fresh"],
+        REGION_B: ["c_own", "c_busy", "c_done", "c_own_done"],
+        region_c: ["r_fresh"],
+    }.items():
+        for name in names:
+            people[name] = make_user("learner", org=org, name=name)[0]
+    admin_id, _ = make_user("admin", org="Admin Unit")
+    today = local_today()
+    with app.app_context():
+        assign_unit(AKIMAT_A, due=today + timedelta(days=20))  # pending, for A, B and the akimat
+        assign_unit(DEPT_A, due=today - timedelta(days=2))  # overdue, earlier: wins in Dept A
+        assign_unit(region_c, due=today - timedelta(days=1))  # overdue, Dept C is not below it
+        assign_user(people["a_own_early"], due=today - timedelta(days=9))
+        assign_user(people["a_own_enrolled"], due=today + timedelta(days=90))
+        assign_user(people["b_fresh"], due=today - timedelta(days=3))  # earlier than the unit's
+        assign_user(people["c_own"], due=today + timedelta(days=3))  # no unit assignment
+        assign_user(people["c_own_done"], due=today - timedelta(days=3))
+        complete(people["a_done"])
+        enroll(people["a_late"])
+        enroll(people["a_own_enrolled"])
+        complete(people["b_done"])
+        complete(people["b_old"], expired=True)
+        complete(people["b_pulled"], revoked_by=admin_id)
+        complete(people["b_recert"])
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.user_id == people["b_recert"])
+        )
+        enrollment.cycle, enrollment.completed_at = 2, None  # recertifying: cycle 1 is latest
+        complete(people["b_gone"])
+        db.session.get(User, people["b_gone"]).is_active_account = False
+        enroll(people["k_busy"])
+        enroll(people["c_busy"])
+        complete(people["c_done"])
+        complete(people["c_own_done"], expired=True)
+        db.session.commit()
+
+        course = course_id()
+        akimat_path = db.session.get(queries.OrgUnit, unit_id(AKIMAT_A)).path
+        dept_path = db.session.get(queries.OrgUnit, unit_id(DEPT_A)).path
+        cases = [
+            (queries.Scope(None), None, None),
+            (queries.Scope(None), "/", course),
+            (queries.Scope(akimat_path), akimat_path, None),
+            (queries.Scope(akimat_path), dept_path, course),
+            (queries.Scope(dept_path), dept_path, None),
+        ]
+        for scope, path, course_filter in cases:
+            expected = report_counts(scope, path, course_filter)
+            assert queries.counts_by_unit(scope, path, course_filter) == expected, scope
+        everything = report_counts(queries.Scope(None))
+        statuses = {s for by_status in everything.values() for s in by_status}
+        assert statuses == set(queries.STATUSES)  # every status is exercised
+        assert sum(sum(v.values()) for v in everything.values()) == 18  # all but b_gone
+
+
+# --------------------------------------------------------------------------- inherited
+
+
+def test_assignments_from_a_parent_unit_are_shown_read_only(app, client, login_as, people):
+    """An HR of a sub-unit sees the assignments made above it that apply to their people,
+    marked as such and without a cancel button; cancelling one anyway is refused (403) and
+    changes nothing. Siblings' and other branches' assignments stay hidden (404)."""
+    with app.app_context():
+        parent = assign_unit(AKIMAT_A, due=local_today() + timedelta(days=7))
+        own = assign_unit(DEPT_A, due=local_today() + timedelta(days=8))
+        sibling = assign_unit(DEPT_B, due=local_today() + timedelta(days=9))
+        other = assign_unit(REGION_B, due=local_today() + timedelta(days=10))
+    login_as("hr", org=DEPT_A, language="en")
+    page = client.get("/hr/assignments").get_data(as_text=True)
+    assert "Region A / Akimat A" in page and "Set by a parent unit" in page
+    assert "Region A / Akimat A / Dept A" in page
+    assert "Dept B" not in page and "Region B" not in page
+    assert f"/hr/assignments/{own}/cancel" in page
+    assert f"/hr/assignments/{parent}/cancel" not in page
+    token = csrf_from(page)
+    response = client.post(f"/hr/assignments/{parent}/cancel", data={"csrf_token": token})
+    assert response.status_code == 403
+    for hidden in (sibling, other):
+        response = client.post(f"/hr/assignments/{hidden}/cancel", data={"csrf_token": token})
+        assert response.status_code == 404
+    with app.app_context():
+        for assignment_id in (parent, sibling, other):
+            assert db.session.get(Assignment, assignment_id).cancelled_at is None
+        actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+        assert actions.count("assignment.cancel") == 0
+    # the HR of the akimat owns it: no mark, and may cancel it
+    login_as("hr", org=AKIMAT_A, language="en")
+    page = client.get("/hr/assignments").get_data(as_text=True)
+    assert "Set by a parent unit" not in page and f"/hr/assignments/{parent}/cancel" in page
+    token = csrf_from(page)
+    response = client.post(f"/hr/assignments/{parent}/cancel", data={"csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Assignment, parent).cancelled_at is not None
