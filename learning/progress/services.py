@@ -6,7 +6,7 @@ Services only flush; the view or command commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -277,3 +277,120 @@ def expiry_for(view: RevisionView, completed_at):
     if not months:
         return None
     return completed_at + timedelta(days=round(months * 30.4375))
+
+
+# --------------------------------------------------------------------------- graded quizzes
+# The quiz submission's side of progress, in Core statements (no ORM identity work or flush
+# on the hot path); the completion itself goes through refresh_course like every other.
+
+
+@dataclass
+class EnrollmentState:
+    """An enrolment's columns as read by a request that writes it with Core statements."""
+
+    id: int
+    user_id: int
+    course_id: int
+    revision_id: int
+    cycle: int
+    completed_at: datetime | None
+    percent_complete: int
+    last_module_slug: str | None
+
+
+_QUIZ_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _quiz_upsert() -> sa.Insert:
+    """record_visit, one more attempt, the best score, the pass and the module's completion
+    (as _refresh_module_status) in one upsert. In the UPDATE branch the columns are the row's
+    values before it, on both databases. Built once per database kind."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _QUIZ_UPSERTS.get(dialect)
+    if statement is not None:
+        return statement
+    table = ModuleProgress.__table__
+    old = table.c
+    now = sa.bindparam("now", type_=old.last_seen_at.type)
+    score = sa.bindparam("score", type_=old.best_score.type)
+    passed = sa.bindparam("passed", type_=old.is_quiz_passed.type)
+    quiz_passed = sa.or_(old.is_quiz_passed, passed)
+    # A graded module has a quiz: it is done once read and passed.
+    becomes_completed = sa.and_(old.status != "completed", old.read_at.is_not(None), quiz_passed)
+    statement = _upsert(
+        table,
+        {"user_id": sa.bindparam("user_id"), "revision_id": sa.bindparam("revision_id"),
+         "module_slug": sa.bindparam("module_slug"), "cycle": sa.bindparam("cycle"),
+         "status": "in_progress", "first_seen_at": now, "last_seen_at": now, "seconds_spent": 0,
+         "position": 0, "attempts": 1, "best_score": score, "is_quiz_passed": passed},
+        ["user_id", "revision_id", "module_slug", "cycle"],
+        {"last_seen_at": now,
+         "attempts": old.attempts + 1,
+         "best_score": sa.case((sa.or_(old.best_score.is_(None), old.best_score < score), score),
+                               else_=old.best_score),
+         "is_quiz_passed": quiz_passed,
+         "status": sa.case((becomes_completed, "completed"), else_=old.status),
+         "completed_at": sa.case((becomes_completed, now), else_=old.completed_at)},
+    ).returning(old.module_slug, old.read_at, old.is_quiz_passed, old.best_score, old.status)
+    _QUIZ_UPSERTS[dialect] = statement
+    return statement
+
+
+def record_quiz_attempt(user, enrollment: EnrollmentState, module_slug: str, *, score: float,
+                        passed: bool) -> sa.Row:
+    """A graded attempt on the module's progress (a visit, one more attempt, the best score, a
+    pass, the module completed when also read). Returns the row as it now stands."""
+    return db.session.connection().execute(_quiz_upsert(), {
+        "user_id": user.id, "revision_id": enrollment.revision_id, "module_slug": module_slug,
+        "cycle": enrollment.cycle, "now": utcnow(), "score": score, "passed": bool(passed),
+    }).one()
+
+
+_mp = ModuleProgress.__table__
+_QUIZ_PROGRESS_ROWS = sa.select(
+    _mp.c.module_slug, _mp.c.status, _mp.c.read_at, _mp.c.is_quiz_passed, _mp.c.best_score
+).where(
+    _mp.c.user_id == sa.bindparam("user_id"),
+    _mp.c.revision_id == sa.bindparam("revision_id"),
+    _mp.c.cycle == sa.bindparam("cycle"),
+)
+
+
+def quiz_progress_rows(user, enrollment) -> dict[str, sa.Row]:
+    """The enrolment's progress per module as read-only rows (module_slug, status, read_at,
+    is_quiz_passed, best_score): enough for module_states and percent_complete, and no ORM
+    objects that a later ORM query in the request would return unrefreshed."""
+    rows = db.session.connection().execute(_QUIZ_PROGRESS_ROWS, {
+        "user_id": user.id, "revision_id": enrollment.revision_id, "cycle": enrollment.cycle})
+    return {r.module_slug: r for r in rows}
+_ENROLLMENT_UPDATE = (
+    sa.update(Enrollment.__table__)
+    .where(Enrollment.__table__.c.id == sa.bindparam("enrollment_id"))
+    .values(last_module_slug=sa.bindparam("last_module_slug"),
+            percent_complete=sa.bindparam("percent_complete"))
+)
+
+
+def refresh_course_after_quiz(user, enrollment: EnrollmentState, outline, module_slug: str,
+                              row: sa.Row):
+    """After record_quiz_attempt: note the module as the last one visited and recompute the
+    percentage; when the rule now holds, complete the course through refresh_course.
+    `outline` is the revision's view, or anything with its required_modules and
+    required_quizzes (the quiz's cached plan)."""
+    needed = set(outline.required_modules) | set(outline.required_quizzes)
+    if needed <= {module_slug}:
+        rows = {module_slug: row}
+    else:
+        rows = quiz_progress_rows(user, enrollment)
+    percent = percent_complete(outline, rows)
+    if percent == 100 and enrollment.completed_at is None:
+        # Completion: once per enrolment cycle, so the ORM path every completion takes.
+        record = db.session.get(Enrollment, enrollment.id)
+        if record.last_module_slug != module_slug:
+            record.last_module_slug = module_slug
+        return refresh_course(user, record, revision_view(record.revision_id))
+    if enrollment.last_module_slug != module_slug or enrollment.percent_complete != percent:
+        db.session.connection().execute(_ENROLLMENT_UPDATE, {
+            "enrollment_id": enrollment.id, "last_module_slug": module_slug, "percent_complete": percent})
+        enrollment.last_module_slug, enrollment.percent_complete = module_slug, percent
+    return None

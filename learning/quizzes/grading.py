@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -14,6 +15,7 @@ MAX_TEXT = 10_000  # longest accepted free-text response, in characters
 _RIGHT = 0.999999  # Moodle: a fraction above this is "right" (graded_state_for_fraction)
 _INDEX_RE = re.compile(r"\d{1,9}", re.ASCII)
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
+_STAR_RE = re.compile(r"(?<!\\)\*")  # a star not escaped as \\*
 _GROUPED_RE = re.compile(r"[+-]?\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?:[.,]\d*)?", re.ASCII)
 
 
@@ -105,7 +107,8 @@ def _grade_one(index: int, q: Question, given: object, manual: float | None) -> 
         score = chosen.fraction
         feedback.append(chosen.feedback)
     elif q.type == "short_answer":
-        best = _best(q, lambda a: _wildcard_match(a.text, given))
+        response = _norm_text(given)
+        best = _best(q, lambda a: _match_parts(_pattern_parts(a.text), response))
         if best is not None:
             score = best.fraction
             feedback.append(best.feedback)
@@ -163,8 +166,17 @@ def _wildcard_match(pattern: str, response: str) -> bool:
 
     Matched piece by piece (leftmost first), not with a regex, so a pattern with many stars
     cannot make a long response backtrack for ever."""
-    pattern, response = _norm_text(pattern), _norm_text(response)
-    parts = [p.replace("\\*", "*") for p in re.split(r"(?<!\\)\*", pattern)]
+    return _match_parts(_pattern_parts(pattern), _norm_text(response))
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern_parts(pattern: str) -> tuple[str, ...]:
+    """A pattern's literal pieces between its stars (answers repeat: read each once)."""
+    return tuple(p.replace("\\*", "*") for p in _STAR_RE.split(_norm_text(pattern)))
+
+
+def _match_parts(parts: tuple[str, ...], response: str) -> bool:
+    """Whether the normalised `response` matches the pattern of `parts` (see _wildcard_match)."""
     if len(parts) == 1:
         return parts[0] == response
     first, *middle, last = parts

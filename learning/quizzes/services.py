@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
+from learning.content.models import Course
 from learning.content.parser import QuizSettings
-from learning.content.queries import RevisionView
+from learning.content.queries import ModuleInfo, RevisionView, revision_view
 from learning.db import utcnow
 from learning.extensions import db
 from learning.i18n import N_, UserError
 from learning.progress import services as progress
-from learning.progress.models import ModuleProgress
+from learning.progress.models import Enrollment, ModuleProgress
+from learning.progress.services import EnrollmentState
 from learning.quizzes import grading
-from learning.quizzes.gift import question_from_dict
+from learning.quizzes.gift import Question, question_from_dict
 from learning.quizzes.models import QuizAttempt
 
 LATE_GRACE = timedelta(seconds=30)  # network and clock slack after the deadline
@@ -130,20 +136,131 @@ def start_attempt(user, enrollment, view: RevisionView, module_slug: str, langua
     return attempt
 
 
-def parse_responses(attempt: QuizAttempt, form) -> dict[int, object]:
-    """Read the submitted form against the attempt's questions; QuizError on anything foreign."""
-    questions = attempt.questions
+# --------------------------------------------------------------------------- submission
+#
+# A submission reads (the enrolment and the attempt in one query), grades in memory, then
+# writes in a short block: the claim (one conditional UPDATE carrying the whole grade), the
+# module progress (one upsert), the statement and the enrolment. The grading side of a
+# revision (settings, questions read into Question objects) is built once per worker.
+
+QUIZ_PLAN_CACHE_SIZE = 128
+_DRAWN_KEYS = frozenset({"source_index", "answer_order", "match_options"})  # see draw_questions
+
+
+@dataclass(frozen=True)
+class QuizPlan:
+    """What grading one module's quiz (in one revision and language) needs of the revision,
+    built once per worker: revisions never change. It keeps only this quiz's share of the
+    structure, not the view (a course's structure can be hundreds of KB); for the submit view
+    it answers what a RevisionView would (module, modules, is_sequential, required_*)."""
+
+    revision_id: int
+    course_slug: str
+    info: ModuleInfo
+    modules: list[ModuleInfo]
+    is_sequential: bool
+    required_modules: list[str]
+    required_quizzes: list[str]
+    settings: QuizSettings
+    pool: list[dict]  # the module's questions as stored in the revision
+    questions: list[Question | None]  # the pool read once (None: left to the attempt's copy)
+
+    def module(self, slug: str) -> ModuleInfo | None:
+        return next((m for m in self.modules if m.slug == slug), None)
+
+
+def quiz_plan(revision_id: int, module_slug: str, language: str) -> QuizPlan | None:
+    """The cached plan of the module's quiz, or None when the revision has no such quiz."""
+    cache = current_app.extensions.get("kelisim_quiz_plans")
+    if cache is None:
+        cache = current_app.extensions.setdefault("kelisim_quiz_plans", _PlanCache(QUIZ_PLAN_CACHE_SIZE))
+    key = (revision_id, module_slug, language)
+    plan = cache.get(key)
+    if plan is None:
+        view = revision_view(revision_id)
+        info = view.module(module_slug)
+        if info is None or not info.has_quiz:
+            return None
+        text, _shown = view.text(module_slug, language)
+        pool = text.get("questions") or []
+        plan = QuizPlan(
+            revision_id=revision_id, course_slug=view.structure.get("slug", ""), info=info,
+            modules=list(view.modules), is_sequential=view.is_sequential,
+            required_modules=list(view.required_modules), required_quizzes=list(view.required_quizzes),
+            settings=settings_for(view, module_slug, language), pool=pool,
+            questions=[_read_question(q) for q in pool],
+        )
+        cache.put(key, plan)
+    return plan
+
+
+class _PlanCache:
+    """A small LRU, one per app (that is, per worker)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[tuple, QuizPlan] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> QuizPlan | None:
+        with self.lock:
+            plan = self.items.get(key)
+            if plan is not None:
+                self.items.move_to_end(key)
+            return plan
+
+    def put(self, key: tuple, plan: QuizPlan) -> None:
+        with self.lock:
+            self.items[key] = plan
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def _read_question(data: dict) -> Question | None:
+    try:
+        return question_from_dict(data)
+    except ValueError:
+        return None  # an attempt holding it reads (and fails on) its own copy, as before
+
+
+def attempt_questions(plan: QuizPlan | None, stored: list[dict]) -> list[Question]:
+    """The attempt's questions as Question objects, in display order.
+
+    A drawn question is its pool question plus the draw's keys; when it still is exactly
+    that, the plan's already-read question is used, otherwise the attempt's own copy is read.
+    """
+    pool = plan.pool if plan is not None else ()
+    out: list[Question] = []
+    for data in stored:
+        index = data.get("source_index") if isinstance(data, dict) else None
+        question = None
+        if type(index) is int and 0 <= index < len(pool):
+            question = plan.questions[index]
+            if question is not None and {k: v for k, v in data.items() if k not in _DRAWN_KEYS} != pool[index]:
+                question = None
+        out.append(question if question is not None else question_from_dict(data))
+    return out
+
+
+_CHOICE_TYPES = frozenset({"multiple_choice", "missing_word"})
+_TRUE_FALSE = {"true": True, "false": False}
+
+
+def parse_responses(stored: list[dict], questions: list[Question], form) -> dict[int, object]:
+    """Read the submitted form against the attempt's questions; QuizError on anything foreign.
+
+    `stored` is the attempt's questions as drawn, `questions` the same read (attempt_questions).
+    """
     allowed = {"csrf_token", "attempt", "submit"}
     for i, question in enumerate(questions):
         allowed.add(f"q{i}")
-        if question["type"] == "matching":
-            allowed.update(f"q{i}_{k}" for k in range(len(question["answers"])))
+        if question.type == "matching":
+            allowed.update(f"q{i}_{k}" for k in range(len(question.answers)))
     unknown = [key for key in form.keys() if key not in allowed]
     if unknown:
         raise QuizError(N_("The form contains answers to questions that are not in this attempt."))
     responses: dict[int, object] = {}
-    for i, question_data in enumerate(questions):
-        question = question_from_dict(question_data)
+    for i, question in enumerate(questions):
         if question.type == "description":
             continue
         if question.type == "matching":
@@ -151,7 +268,7 @@ def parse_responses(attempt: QuizAttempt, form) -> dict[int, object]:
             if any(len(values) > 1 for values in fields):
                 raise QuizError(N_("A question was answered twice."))
             chosen = [values[0] if values else "" for values in fields]
-            if any(value and value not in question_data["match_options"] for value in chosen):
+            if any(value and value not in stored[i]["match_options"] for value in chosen):
                 raise QuizError(N_("An answer is not one of the choices offered."))
             if not any(chosen):
                 continue
@@ -161,6 +278,15 @@ def parse_responses(attempt: QuizAttempt, form) -> dict[int, object]:
                 raise _unreadable(i, question) from error
             continue
         values = form.getlist(f"q{i}")
+        if len(values) == 1:  # the usual answer, one choice: what normalise_response makes of it
+            value = values[0]
+            if question.type in _CHOICE_TYPES:
+                if len(value) <= 9 and value.isdigit() and value.isascii() and int(value) < len(question.answers):
+                    responses[i] = int(value)
+                    continue
+            elif question.type == "true_false" and value in _TRUE_FALSE:
+                responses[i] = _TRUE_FALSE[value]
+                continue
         if any(len(v) > MAX_TEXT_ANSWER for v in values):
             raise QuizError(N_("An answer is too long."))
         if not values or all(v == "" for v in values):
@@ -181,48 +307,146 @@ def _unreadable(index: int, question) -> QuizError:
                      number=index + 1)
 
 
-def submit_attempt(user, enrollment, view: RevisionView, attempt: QuizAttempt, form) -> tuple[QuizAttempt, bool]:
-    """Grade and store one submission. Returns (attempt, graded_now); a replay grades nothing."""
+@dataclass
+class Submission:
+    """What the submit view read in its one query: the enrolment and the attempt (no ORM)."""
+
+    course_id: int
+    enrollment: EnrollmentState
+    attempt: AttemptState | None
+
+
+@dataclass
+class AttemptState:
+    id: int
+    user_id: int
+    course_id: int
+    revision_id: int
+    module_slug: str
+    language: str
+    token: str
+    questions: list
+    started_at: datetime
+    deadline_at: datetime | None
+    submitted_at: datetime | None
+
+
+_e = Enrollment.__table__
+_a = QuizAttempt.__table__
+_SUBMISSION = (
+    sa.select(
+        Course.__table__.c.id.label("course_id"),
+        _e.c.id.label("enrollment_id"), _e.c.revision_id.label("enrollment_revision_id"),
+        _e.c.cycle, _e.c.completed_at, _e.c.percent_complete, _e.c.last_module_slug,
+        _a.c.id.label("attempt_id"), _a.c.user_id.label("attempt_user_id"),
+        _a.c.course_id.label("attempt_course_id"), _a.c.revision_id.label("attempt_revision_id"),
+        _a.c.module_slug, _a.c.language, _a.c.token, _a.c.questions, _a.c.started_at,
+        _a.c.deadline_at, _a.c.submitted_at,
+    )
+    .select_from(
+        Course.__table__
+        .join(_e, sa.and_(_e.c.course_id == Course.__table__.c.id, _e.c.user_id == sa.bindparam("user_id")))
+        .outerjoin(_a, _a.c.token == sa.bindparam("token"))
+    )
+    .where(Course.__table__.c.slug == sa.bindparam("slug"), Course.__table__.c.current_revision_id.is_not(None))
+)
+
+
+def load_submission(user, course_slug: str, token: str) -> Submission | None:
+    """The learner's enrolment in the course and the attempt with `token` (if any), in one
+    query; None when the course is unknown or the learner is not enrolled."""
+    if len(course_slug) > 100:
+        return None
+    row = db.session.connection().execute(
+        _SUBMISSION, {"user_id": user.id, "token": token[:64], "slug": course_slug}
+    ).first()
+    if row is None:
+        return None
+    enrollment = EnrollmentState(row.enrollment_id, user.id, row.course_id, row.enrollment_revision_id,
+                                 row.cycle, row.completed_at, row.percent_complete, row.last_module_slug)
+    attempt = None
+    if row.attempt_id is not None:
+        attempt = AttemptState(row.attempt_id, row.attempt_user_id, row.attempt_course_id,
+                               row.attempt_revision_id, row.module_slug, row.language, row.token,
+                               row.questions, row.started_at, row.deadline_at, row.submitted_at)
+    return Submission(row.course_id, enrollment, attempt)
+
+
+@dataclass
+class Graded:
+    submitted_at: datetime
+    responses: dict[str, object]
+    results: list[dict]
+    score: float
+    has_pending: bool
+    is_passed: bool
+
+
+def grade_submission(user, plan: QuizPlan | None, attempt: AttemptState, form) -> Graded | None:
+    """Check and grade a submission in memory. None for a replay (the attempt is already
+    submitted: nothing to do); QuizError for a form that does not fit the attempt."""
     if attempt.user_id != user.id:
         raise PermissionError("not your attempt")
     if attempt.submitted_at is not None:
-        return attempt, False
+        return None
     if form.get("attempt") != attempt.token:
         raise QuizError(N_("This form does not belong to this attempt."))
-    responses = parse_responses(attempt, form)
+    questions = attempt_questions(plan, attempt.questions)
+    responses = parse_responses(attempt.questions, questions, form)
     now = utcnow()
     submitted_at = now
     if attempt.deadline_at is not None and now > attempt.deadline_at:
         submitted_at = attempt.deadline_at
         if now > attempt.deadline_at + LATE_GRACE:
             responses = {}  # answers sent after the deadline do not count
-    questions = [question_from_dict(q) for q in attempt.questions]
     try:
         result = grading.grade(questions, responses)
     except grading.ResponseError as error:
         raise QuizError(N_("Your answers could not be graded. Please try again.")) from error
-    # Claim the attempt: only one request can turn submitted_at from NULL.
-    claimed = db.session.execute(
-        sa.update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
-        .values(submitted_at=submitted_at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    settings = plan.settings if plan is not None else QuizSettings()
+    score = round(result.score_percent, 2)
+    return Graded(
+        submitted_at=submitted_at,
+        responses={str(k): _jsonable(v) for k, v in responses.items()},
+        results=[{"score": r.score, "is_correct": r.is_correct, "is_pending": r.is_pending,
+                  "feedback": r.feedback} for r in result.results],
+        score=score,
+        has_pending=result.has_pending,
+        is_passed=(not result.has_pending) and score >= settings.passing_score,
+    )
+
+
+_CLAIM = (
+    sa.update(_a)
+    .where(_a.c.id == sa.bindparam("attempt_id"), _a.c.submitted_at.is_(None))
+    .values(submitted_at=sa.bindparam("submitted_at"), responses=sa.bindparam("responses"),
+            results=sa.bindparam("results"), score=sa.bindparam("score"),
+            is_passed=sa.bindparam("is_passed"), has_pending=sa.bindparam("has_pending"))
+)
+
+
+def store_submission(user, enrollment: EnrollmentState, plan: QuizPlan, attempt: AttemptState,
+                     graded: Graded) -> bool:
+    """Write a graded submission. Returns False (having written nothing) when another request
+    submitted the attempt first: the claim, a conditional UPDATE, lets only one through."""
+    connection = db.session.connection()
+    claimed = connection.execute(_CLAIM, {
+        "attempt_id": attempt.id, "submitted_at": graded.submitted_at, "responses": graded.responses,
+        "results": graded.results, "score": graded.score, "is_passed": graded.is_passed,
+        "has_pending": graded.has_pending,
+    }).rowcount
     if claimed != 1:
-        db.session.refresh(attempt)
-        return attempt, False
-    settings = settings_for(view, attempt.module_slug, attempt.language)
-    attempt.submitted_at = submitted_at
-    attempt.responses = {str(k): _jsonable(v) for k, v in responses.items()}
-    attempt.results = [
-        {"score": r.score, "is_correct": r.is_correct, "is_pending": r.is_pending, "feedback": r.feedback}
-        for r in result.results
-    ]
-    attempt.score = round(result.score_percent, 2)
-    attempt.has_pending = result.has_pending
-    attempt.is_passed = (not result.has_pending) and attempt.score >= settings.passing_score
-    _record_outcome(user, enrollment, view, attempt)
-    return attempt, True
+        return False
+    _record_outcome(user, enrollment, plan, attempt, graded)
+    return True
+
+
+def submit_attempt(user, enrollment: EnrollmentState, plan: QuizPlan, attempt: AttemptState,
+                   form) -> bool:
+    """Grade and store one submission (reads and writes in the caller's transaction).
+    Returns whether it was graded now; a replay or a lost race grades nothing."""
+    graded = grade_submission(user, plan, attempt, form)
+    return graded is not None and store_submission(user, enrollment, plan, attempt, graded)
 
 
 def _jsonable(value):
@@ -233,39 +457,28 @@ def _jsonable(value):
     return value
 
 
-def _record_outcome(user, enrollment, view: RevisionView, attempt: QuizAttempt) -> None:
+def _record_outcome(user, enrollment: EnrollmentState, plan: QuizPlan, attempt: AttemptState,
+                    graded: Graded) -> None:
     """Update the module's progress, write the statement, and complete the course if due."""
-    from learning.progress.statements import record_statement
-
-    progress.record_visit(user, enrollment, attempt.module_slug)
-    row = db.session.scalar(
-        sa.select(ModuleProgress).where(
-            ModuleProgress.user_id == user.id, ModuleProgress.revision_id == enrollment.revision_id,
-            ModuleProgress.module_slug == attempt.module_slug, ModuleProgress.cycle == enrollment.cycle,
-        )
-    )
-    row.attempts += 1
-    if attempt.score is not None and (row.best_score is None or attempt.score > row.best_score):
-        row.best_score = attempt.score
-    if attempt.is_passed:
-        row.is_quiz_passed = True
-    module = view.module(attempt.module_slug)
-    progress._refresh_module_status(row, module)
-    slug = view.structure.get("slug", "")
-    duration = (attempt.submitted_at - attempt.started_at).total_seconds()
+    from learning.progress.statements import insert_statement
     from learning.progress.xapi import iso_duration
 
-    if not attempt.has_pending:
-        record_statement(
-            user, "passed" if attempt.is_passed else "failed",
-            f"/courses/{slug}/{attempt.module_slug}/quiz", module.titles,
-            result={"score": {"scaled": round(attempt.score / 100, 4), "raw": attempt.score,
+    slug = attempt.module_slug
+    row = progress.record_quiz_attempt(user, enrollment, slug, score=graded.score,
+                                       passed=graded.is_passed)
+    if not graded.has_pending:
+        course = plan.course_slug
+        duration = (graded.submitted_at - attempt.started_at).total_seconds()
+        insert_statement(
+            user, "passed" if graded.is_passed else "failed",
+            f"/courses/{course}/{slug}/quiz", plan.info.titles,
+            result={"score": {"scaled": round(graded.score / 100, 4), "raw": graded.score,
                               "min": 0, "max": 100},
-                    "success": bool(attempt.is_passed), "completion": True,
+                    "success": bool(graded.is_passed), "completion": True,
                     "duration": iso_duration(max(0.0, duration))},
-            parent_path=f"/courses/{slug}/{attempt.module_slug}",
+            parent_path=f"/courses/{course}/{slug}",
         )
-    progress.refresh_course(user, enrollment, view)
+    progress.refresh_course_after_quiz(user, enrollment, plan, slug, row)
 
 
 # --------------------------------------------------------------------------- hand grades

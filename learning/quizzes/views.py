@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from learning.content import queries
+from learning.db import write_block, write_intent
 from learning.extensions import db
 from learning.progress import services as progress
 from learning.quizzes import services
@@ -95,23 +98,63 @@ def take(course_slug: str, module_slug: str, token: str):
                            attempt=attempt, questions=questions, language=str(get_locale()))
 
 
+def _reads_first(view):
+    """The request begins with a read transaction; the view takes the write lock itself, for
+    its writes only (learning.db.write_block), and never while it grades."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        token = write_intent.set(False)
+        try:
+            return view(*args, **kwargs)
+        finally:
+            write_intent.reset(token)
+
+    return wrapped
+
+
 @bp.route("/courses/<course_slug>/<module_slug>/quiz/<token>", methods=["POST"])
+@_reads_first
 @login_required
 def submit(course_slug: str, module_slug: str, token: str):
     if (request.content_length or 0) > current_app.config["MAX_FORM_BYTES"]:
         abort(413)
-    course, enrollment, view, info = _load(course_slug, module_slug)
-    attempt = _attempt(token, course, module_slug)
+    # The same checks, in the same order, as _load and _attempt, from one query.
+    loaded = services.load_submission(current_user, course_slug, token)
+    if loaded is None:
+        abort(404)  # no such course, or not enrolled
+    enrollment, attempt = loaded.enrollment, loaded.attempt
+    if attempt is not None and (attempt.course_id != loaded.course_id or attempt.module_slug != module_slug):
+        attempt = None
+    plan = None
+    if attempt is not None:
+        plan = services.quiz_plan(enrollment.revision_id, module_slug, attempt.language)
+    # The cached plan answers for the revision's view (which is loaded only when it is missing).
+    outline = plan if plan is not None else queries.revision_view(enrollment.revision_id)
+    info = outline.module(module_slug)
+    if info is None or not info.has_quiz:
+        abort(404)
+    if outline.is_sequential:
+        states = progress.module_states(outline, progress.quiz_progress_rows(current_user, enrollment))
+        if states[module_slug].is_locked:
+            abort(403)
+    if attempt is None:
+        abort(404)
+    if attempt.user_id != current_user.id:
+        abort(403)
+    if not g.get("csrf_valid"):  # CSRFProtect has checked it already, unless turned off
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            abort(400)
     try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        abort(400)
-    try:
-        attempt, graded = services.submit_attempt(current_user, enrollment, view, attempt, request.form)
+        graded = services.grade_submission(current_user, plan, attempt, request.form)
     except services.QuizError as error:
         db.session.rollback()
         abort(400, description=error.translated())
-    db.session.commit()
+    if graded is not None:
+        with write_block(db.session):
+            services.store_submission(current_user, enrollment, plan, attempt, graded)
     return redirect(url_for("quizzes.result", course_slug=course_slug, module_slug=module_slug,
                             token=attempt.token), code=303)
 

@@ -423,3 +423,32 @@ def test_manual_question_objects():
     )
     assert one(question, 10.0).score == 1.0
     assert one(question, 11.0).score == 0.0
+
+
+# --------------------------------------------------------------------------- the submit path
+
+
+@pytest.mark.parametrize("question", [MC, MW, TF], ids=["multiple_choice", "missing_word", "true_false"])
+@pytest.mark.parametrize("value", [
+    "0", "1", "2", "3", "01", " 1", "1 ", "١", "²", "-1", "+1", "1.0", "999999999", "1234567890",
+    "true", "false", "True", "FALSE", " true", "1\n", "t", "yes", "", " ", "\x00", "0x1",
+])
+def test_quiz_form_reading_takes_one_choice_as_normalise_response_does(question, value):
+    """parse_responses reads a single choice without the general checks; same outcome."""
+    from werkzeug.datastructures import MultiDict
+
+    from learning.quizzes.services import QuizError, parse_responses
+
+    def expected():
+        if value == "":
+            return {}
+        try:
+            return {0: normalise_response(question, [value])}
+        except ResponseError:
+            return QuizError
+
+    try:
+        got = parse_responses([{}], [question], MultiDict([("q0", value)]))
+    except QuizError:
+        got = QuizError
+    assert got == expected()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from learning.accounts.models import User
 from learning.extensions import db
 from learning.progress.models import ModuleProgress, Statement
 from learning.quizzes.models import QuizAttempt
@@ -205,3 +208,89 @@ def test_another_learners_attempt_is_forbidden(app, client, login_as, sample_cou
     assert other.get(url).status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(QuizAttempt)).submitted_at is None
+
+
+def test_a_locked_quiz_refuses_a_submission_and_grades_it_once_open(app, client, login_as):
+    from learning.content import queries
+    from learning.content.services import sync_library
+    from learning.progress import services as progress
+    from learning.quizzes import services as quizzes
+    from tests.conftest import SAMPLE_COURSE, write_course
+
+    root = Path(app.config["COURSES_DIR"])
+    write_course(root, files=SAMPLE_COURSE | {"course.yaml": SAMPLE_COURSE["course.yaml"] + "\n        sequential: true\n"})
+    with app.app_context():
+        sync_library(root)
+    user_id, _ = login_as("learner", language="en")
+    page = client.get("/courses/sample/01-welcome").get_data(as_text=True)  # enrols
+    with app.app_context():  # an attempt opened while the module is still locked (not via the page)
+        user = db.session.get(User, user_id)
+        enrollment = progress.find_enrollment(user, queries.course_by_slug("sample"))
+        view = queries.revision_view(enrollment.revision_id)
+        token = quizzes.start_attempt(user, enrollment, view, "02-check", "en").token
+        db.session.commit()
+    url = f"/courses/sample/02-check/quiz/{token}"
+    data = answers_for(app, url) | {"csrf_token": csrf_from(page)}
+    assert client.post(url, data=data).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(QuizAttempt)).submitted_at is None
+    client.post("/courses/sample/01-welcome/read", data={"csrf_token": csrf_from(page), "position": "2"})
+    assert client.post(url, data=data).status_code == 303
+    with app.app_context():
+        attempt = db.session.scalar(sa.select(QuizAttempt))
+        assert attempt.submitted_at is not None and attempt.score == 100 and attempt.is_passed
+
+
+def test_an_attempt_is_graded_from_its_own_copy_of_the_questions(app, client, login_as, sample_course):
+    """Grading uses the revision's questions read once per worker only while the attempt's
+    copy is still exactly those questions."""
+    login_as("learner", language="en")
+    url, html = start_quiz(client)
+    data = answers_for(app, url) | {"csrf_token": csrf_from(html)}  # right as the revision has it
+    token = url.rsplit("/", 1)[-1]
+    with app.app_context():
+        attempt = db.session.scalar(sa.select(QuizAttempt).where(QuizAttempt.token == token))
+        questions = copy.deepcopy(attempt.questions)
+        for answer in questions[0]["answers"]:  # in this copy the other option is the right one
+            answer["fraction"] = 1.0 - answer["fraction"]
+        attempt.questions = questions
+        db.session.commit()
+    assert client.post(url, data=data).status_code == 303
+    with app.app_context():
+        attempt = db.session.scalar(sa.select(QuizAttempt).where(QuizAttempt.token == token))
+        assert attempt.score == 50
+        assert [r["is_correct"] for r in attempt.results] == [False, True]
+
+
+def test_a_one_module_course_completes_when_its_quiz_is_read_and_passed(app, client, login_as):
+    from learning.content.services import sync_library
+    from learning.progress.models import CompletionRecord, Enrollment
+    from tests.conftest import SAMPLE_COURSE, write_course
+
+    root = Path(app.config["COURSES_DIR"])
+    files = {k: v for k, v in SAMPLE_COURSE.items() if not k.startswith("01-")}
+    files["course.yaml"] = files["course.yaml"].replace("languages: [en, ru]", "languages: [en]")
+    write_course(root, files=files)
+    with app.app_context():
+        outcomes = sync_library(root)
+        assert outcomes[0].status == "created", outcomes
+    user_id, _ = login_as("learner", language="en")
+    page = client.get("/courses/sample/02-check").get_data(as_text=True)
+    url, html = start_quiz(client)
+    client.post(url, data=answers_for(app, url, correct=False) | {"csrf_token": csrf_from(html)})
+    with app.app_context():
+        enrollment = db.session.scalar(sa.select(Enrollment))
+        assert (enrollment.percent_complete, enrollment.last_module_slug) == (0, "02-check")
+    client.post("/courses/sample/02-check/read", data={"csrf_token": csrf_from(page), "position": "1"})
+    url, html = start_quiz(client)
+    assert client.post(url, data=answers_for(app, url) | {"csrf_token": csrf_from(html)}).status_code == 303
+    with app.app_context():
+        enrollment = db.session.scalar(sa.select(Enrollment))
+        assert enrollment.percent_complete == 100 and enrollment.completed_at is not None
+        assert db.session.scalar(sa.select(sa.func.count(CompletionRecord.id))) == 1
+        row = db.session.scalar(sa.select(ModuleProgress))
+        assert (row.attempts, row.best_score, row.is_quiz_passed, row.status) == (2, 100, True, "completed")
+        verbs = list(db.session.scalars(sa.select(Statement.verb).where(Statement.user_id == user_id)
+                                        .order_by(Statement.seq)))
+        assert verbs.count("failed") == verbs.count("passed") == verbs.count("completed") == 1
+        assert verbs.index("failed") < verbs.index("passed") < verbs.index("completed")
