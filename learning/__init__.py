@@ -52,6 +52,12 @@ def _init_extensions(app: Flask) -> None:
     import learning.models  # noqa: F401  (every table on the metadata)
     from learning.i18n import select_locale
 
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        # A local file has no connection to lose: a liveness ping (SELECT 1) at every
+        # checkout would only cost time on every request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "pool_pre_ping": False
+        }
     db.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])

@@ -11,6 +11,9 @@ service only names a message that a view translates later (``UserError``).
 
 from __future__ import annotations
 
+import functools
+
+from babel import Locale
 from flask import current_app, request, session
 from flask_babel import gettext
 from flask_login import current_user
@@ -18,14 +21,20 @@ from flask_login import current_user
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
+        return _locale(current_user.language)
     chosen = session.get("language")
     if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LANGUAGE"]
+        return _locale(chosen)
+    return _locale(request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LANGUAGE"])
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    # Parsed once per language (Flask-Babel would parse the code on every request).
+    return Locale.parse(code)
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention; pybabel extracts N_ by default)
