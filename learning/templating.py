@@ -1,4 +1,4 @@
-"""Template callables without per-call overhead: gettext and url_for.
+"""Template callables without per-call overhead: gettext, url_for and csrf_token.
 
 A page calls ``_()`` a dozen or more times and ``url_for`` about as often. Through Jinja's
 i18n extension every ``_()`` goes through two wrappers and Flask-Babel looks up the
@@ -10,8 +10,9 @@ it are escaped) but fetch the catalogue once per request and locale.
 
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request, url_for
-from flask_babel import get_translations
+from flask import Flask, g, has_request_context, request, session, url_for
+from flask_babel import get_locale, get_translations
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -97,3 +98,47 @@ def install(app: Flask) -> None:
         return url
 
     app.jinja_env.globals["url_for"] = template_url_for
+
+    signed_tokens: dict[str, str] = {}
+
+    def template_csrf_token() -> str:
+        # Flask-WTF signs the session's token again on every request (a serializer, a key
+        # derivation and an HMAC). Tokens here never expire on their own (WTF_CSRF_TIME_LIMIT
+        # is None: they live as long as the session), so a signature made earlier for the
+        # same session token is just as valid: keep it.
+        if app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+            return generate_csrf()
+        field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        raw = session.get(field)
+        signed = signed_tokens.get(raw) if isinstance(raw, str) else None
+        if signed is None:
+            signed = generate_csrf()
+            raw = session.get(field)
+            if isinstance(raw, str):
+                if len(signed_tokens) >= 10_000:
+                    signed_tokens.clear()
+                signed_tokens[raw] = signed
+        return signed
+
+    app.jinja_env.globals["csrf_token"] = template_csrf_token
+    # Flask-WTF also puts its own csrf_token into every template context; this one, added
+    # later, takes its place.
+    app.context_processor(lambda: {"csrf_token": template_csrf_token})
+
+    fragments: dict[tuple, Markup] = {}
+
+    def fragment(template_name: str, **values) -> Markup:
+        """A template part rendered once per worker for the same values, language and mount
+        point (the site navigation). The part sees only `values` and the template globals,
+        so everything it depends on is in the key."""
+        if app.debug or not has_request_context():
+            return Markup(app.jinja_env.get_template(template_name).render(**values))
+        key = (template_name, str(get_locale()), request.script_root, *sorted(values.items()))
+        html = fragments.get(key)
+        if html is None:
+            if len(fragments) >= 1_000:
+                fragments.clear()
+            html = fragments[key] = Markup(app.jinja_env.get_template(template_name).render(**values))
+        return html
+
+    app.jinja_env.globals["fragment"] = fragment
