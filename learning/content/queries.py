@@ -193,7 +193,9 @@ def rendered_html(revision_id: int, module_slug: str, language: str) -> Rendered
     cache = current_app.extensions.setdefault("kelisim_rendered_pages", _LRU(256))
     page = cache.get(key)
     if page is None:
-        row = db.session.execute(_RENDERED, dict(zip(("revision_id", "module_slug", "language"), key))).first()
+        row = db.session.execute(
+            _RENDERED, {"revision_id": revision_id, "module_slug": module_slug, "language": language}
+        ).first()
         if row is None:
             return None
         page = RenderedPage(row.html, row.sections, tuple(row.anchors or ()))

@@ -15,7 +15,6 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from itertools import islice
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
@@ -70,25 +69,6 @@ def escape_csv_text(value: str) -> str:
     return "'" + value if value[:1] in _FORMULA_STARTS else value
 
 
-def stream_csv_cells(
-    header: list[str], rows: Iterable[Iterable[str | int | float]]
-) -> Iterator[bytes]:
-    """Like stream_csv, for rows already made of CSV cells (escaped text, "" for empty, numbers):
-    written a chunk at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write(BOM)
-    writer.writerow([escape_cell(h) for h in header])
-    rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK_ROWS)):
-        writer.writerows(chunk)
-        yield buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode("utf-8")
-
-
 def _xlsx_value(value: Cell) -> Cell:
     if isinstance(value, str):
         return escape_cell(_ILLEGAL_XML.sub("", value))
@@ -129,3 +109,41 @@ def stream_xlsx(
         output.seek(0)
         while chunk := output.read(CHUNK_BYTES):
             yield chunk
+
+
+def _header_text(header: list[str]) -> io.StringIO:
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    csv.writer(buffer, lineterminator="\r\n").writerow([escape_cell(h) for h in header])
+    return buffer
+
+
+def stream_csv_lines(header: list[str], lines: Iterable[str]) -> Iterator[bytes]:
+    """The CSV from text already written as CSV lines (queries.iter_export_lines), after the
+    BOM and header, yielded in chunks of about CHUNK_BYTES."""
+    parts = [_header_text(header).getvalue()]
+    size = 0
+    for text in lines:
+        parts.append(text)
+        size += len(text)
+        if size >= CHUNK_BYTES:
+            yield "".join(parts).encode("utf-8")
+            parts.clear()
+            size = 0
+    if parts:
+        yield "".join(parts).encode("utf-8")
+
+
+def stream_csv_records(header: list[str], records: Iterable[bytes | memoryview]) -> Iterator[bytes]:
+    """The CSV from records already written by PostgreSQL's COPY (FORMAT csv), each one row
+    ending in '\\n': the BOM and header first, each record's end made '\\r\\n' as csv.writer
+    writes it (a newline inside a quoted cell stays as it is), yielded in ~CHUNK_BYTES chunks."""
+    out = bytearray(_header_text(header).getvalue().encode("utf-8"))
+    for record in records:
+        out += record[:-1]
+        out += b"\r\n"
+        if len(out) >= CHUNK_BYTES:
+            yield bytes(out)
+            out.clear()
+    if out:
+        yield bytes(out)

@@ -254,6 +254,7 @@ def upgrade():
     )
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enrollments_course_id'), ['course_id'], unique=False)
+        batch_op.create_index('ix_enrollments_latest', ['user_id', 'course_id', 'completed_at', 'cycle'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrollments_user_id'), ['user_id'], unique=False)
 
     op.create_table('module_progress',
@@ -404,6 +405,7 @@ def downgrade():
 
     op.drop_table('module_progress')
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
+        batch_op.drop_index('ix_enrollments_latest')
         batch_op.drop_index(batch_op.f('ix_enrollments_user_id'))
         batch_op.drop_index(batch_op.f('ix_enrollments_course_id'))
 
