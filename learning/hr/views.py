@@ -274,7 +274,7 @@ def export_csv():
             lines = queries.iter_export_lines(export.scope, export.filters, texts)
             yield from exports.stream_csv_lines(header, lines)
 
-    return _download(chunks(), "csv", "text/csv; charset=utf-8")
+    return _download(chunks(), "csv", "text/csv")  # Flask adds "; charset=utf-8"
 
 
 @bp.route("/report.xlsx")

@@ -403,7 +403,7 @@ def test_csv_export_has_bom_and_neutralises_formulas(
     login_as("hr", org=DEPT_A, language="en")
     response = client.get("/hr/report.csv?sort=name")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
