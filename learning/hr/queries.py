@@ -643,6 +643,12 @@ def counts_by_unit(
     record_cycle = sa.case(
         (enrollment.completed_at.is_(None), enrollment.cycle - 1), else_=enrollment.cycle
     )
+    # The enrolment's latest record (its cycle's when completed, else the cycle before).
+    latest_record = sa.and_(
+        record.user_id == enrollment.user_id,
+        record.course_id == enrollment.course_id,
+        record.cycle == record_cycle,
+    )
     valid = sa.and_(
         revocation.id.is_(None), sa.or_(record.expires_at.is_(None), record.expires_at > now)
     )
@@ -657,14 +663,7 @@ def counts_by_unit(
         )
         .select_from(user)
         .join(enrollment, enrollment.user_id == user.id)
-        .outerjoin(
-            record,
-            sa.and_(
-                record.user_id == enrollment.user_id,
-                record.course_id == enrollment.course_id,
-                record.cycle == record_cycle,
-            ),
-        )
+        .outerjoin(record, latest_record)
         .outerjoin(revocation, revocation.record_id == record.id)
         .where(user.is_active_account.is_(True), user.org_unit_id.in_(unit_ids))
         .group_by(user.org_unit_id, enrollment.course_id)
@@ -712,14 +711,7 @@ def counts_by_unit(
                 enrollment.course_id == user_due.c.course_id,
             ),
         )
-        .outerjoin(
-            record,
-            sa.and_(
-                record.user_id == enrollment.user_id,
-                record.course_id == enrollment.course_id,
-                record.cycle == record_cycle,
-            ),
-        )
+        .outerjoin(record, latest_record)
         .outerjoin(revocation, revocation.record_id == record.id)
         .where(user.is_active_account.is_(True), user.org_unit_id.in_(unit_ids))
     )
