@@ -32,30 +32,32 @@ def _translations():
     return translations
 
 
-@pass_eval_context
-def template_gettext(eval_ctx, string: str, **variables):
-    text = _translations().ugettext(string)
+def _formatted(eval_ctx, text: str, variables: dict):
+    # As Jinja's new-style gettext: always a format string; Markup under autoescape, so the
+    # variables put into it are escaped.
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, **variables):
+    text = _translations().ugettext(string)
+    return _formatted(eval_ctx, text, variables)
 
 
 @pass_eval_context
 def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
     variables.setdefault("num", num)
     text = _translations().ungettext(singular, plural, num)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables
+    return _formatted(eval_ctx, text, variables)
 
 
 @pass_eval_context
 def template_pgettext(eval_ctx, context: str, string: str, **variables):
     variables.setdefault("context", context)
     text = _translations().upgettext(context, string)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables
+    return _formatted(eval_ctx, text, variables)
 
 
 @pass_eval_context
@@ -63,9 +65,7 @@ def template_npgettext(eval_ctx, context: str, singular: str, plural: str, num: 
     variables.setdefault("context", context)
     variables.setdefault("num", num)
     text = _translations().unpgettext(context, singular, plural, num)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables
+    return _formatted(eval_ctx, text, variables)
 
 
 def install(app: Flask) -> None:
