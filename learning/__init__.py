@@ -33,6 +33,9 @@ def create_app(config=None) -> Flask:
         app.config.from_object(config_for_environment())
         app.config.update(config)
 
+    from learning.sessions import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -45,6 +48,7 @@ def create_app(config=None) -> Flask:
     register_security_headers(app)
     register_input_guards(app)
     _register_template_helpers(app)
+    _limit_only_decorated_views(app)
     return app
 
 
@@ -70,6 +74,22 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+
+
+def _limit_only_decorated_views(app: Flask) -> None:
+    """Drop Flask-Limiter's check before every request when it has nothing to check there.
+
+    Every rate limit here is a decorator on its view (login, certificate verification), and
+    the decorator's wrapper checks it; the before-request hook only serves default,
+    application-wide and blueprint limits, which Kelisim does not set. Without them the
+    hook resolves "no limits" on every request at a cost close to a whole "hello" response.
+    """
+    manager = limiter.limit_manager
+    # (After the blueprints are registered: a blueprint-wide limit is set when its views load.)
+    if manager.default_limits or manager.application_limits or manager._blueprint_limits or limiter._meta_limits:
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if getattr(hook, "__func__", None) is not type(limiter)._check_request_limit]
 
 
 def _register_blueprints(app: Flask) -> None:

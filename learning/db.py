@@ -131,3 +131,45 @@ def write_block(session):
         session.commit()
     finally:
         write_intent.reset(token)
+
+
+class RowLoader:
+    """ORM objects of one model made from rows read with Core, attached to the session as if
+    the ORM had loaded them.
+
+    For the queries every request runs (the session user, the lesson page's course and
+    enrolment): a full ORM load costs several times the query itself. This is SQLAlchemy's
+    documented way for objects from elsewhere (`make_transient_to_detached`, then `add`):
+    attributes not in the row, relationships included, load when first used, and changes
+    are tracked and flushed as usual. `columns(prefix)` gives the labelled columns to select.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.mapper = sa.inspect(model)
+        self.fields = [(self.mapper.get_property_by_column(column).key, column)
+                       for column in self.mapper.local_table.columns]
+        self.primary_key = [self.mapper.get_property_by_column(column).key
+                            for column in self.mapper.primary_key]
+
+    def columns(self, prefix: str = "") -> list:
+        return [column.label(prefix + key) for key, column in self.fields]
+
+    def load(self, session, row, prefix: str = ""):
+        """The object for the row's columns (None when the row has none: an outer join that
+        matched nothing); the object already in the session if it holds this row."""
+        mapping = row._mapping
+        values = {key: mapping[prefix + key] for key, _column in self.fields}
+        primary_key = tuple(values[key] for key in self.primary_key)
+        if any(value is None for value in primary_key):
+            return None
+        known = session.identity_map.get(self.mapper.identity_key_from_primary_key(primary_key))
+        if known is not None:
+            return known
+        if not self.mapper.configured:  # a worker's first query: an ORM query would do this
+            sa.orm.configure_mappers()
+        instance = self.mapper.class_manager.new_instance()
+        instance.__dict__.update(values)
+        sa.orm.make_transient_to_detached(instance)
+        session.add(instance)
+        return instance

@@ -127,14 +127,20 @@ def install(app: Flask) -> None:
 
     fragments: dict[tuple, Markup] = {}
 
-    def fragment(template_name: str, **values) -> Markup:
+    def fragment(template_name: str, cache_key=None, **values) -> Markup:
         """A template part rendered once per worker for the same values, language and mount
-        point (the site navigation). The part sees only `values` and the template globals,
-        so everything it depends on is in the key."""
+        point (the site navigation, the language picker). The part sees only `values` and the
+        template globals, so everything it depends on is in the key. When the values are
+        objects, `cache_key` names what determines them instead (the text of a module: the
+        immutable revision, the module and the languages)."""
         if app.debug or not has_request_context():
             return Markup(app.jinja_env.get_template(template_name).render(**values))
-        key = (template_name, str(get_locale()), request.script_root, *sorted(values.items()))
-        html = fragments.get(key)
+        key = (template_name, str(get_locale()), request.script_root,
+               *((("cache_key", cache_key),) if cache_key is not None else sorted(values.items())))
+        try:
+            html = fragments.get(key)
+        except TypeError:  # an unhashable value: render it every time
+            return Markup(app.jinja_env.get_template(template_name).render(**values))
         if html is None:
             if len(fragments) >= 1_000:
                 fragments.clear()

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from learning.accounts.models import LANGUAGES, ROLES, AuthSession, OrgUnit, User
-from learning.db import utcnow
+from learning.db import RowLoader, utcnow
 from learning.extensions import db
 from learning.i18n import N_, UserError
 from learning.validation import is_digits
@@ -199,9 +199,10 @@ def end_other_sessions(user: User, keep_token: str | None) -> int:
     return db.session.execute(statement.values(revoked_at=utcnow())).rowcount
 
 
+_USERS = RowLoader(User)
 _SESSION_USER = (
-    sa.select(User)
-    .join(AuthSession, AuthSession.user_id == User.id)
+    sa.select(*_USERS.columns())
+    .join(AuthSession.__table__, AuthSession.user_id == User.id)
     .where(
         User.id == sa.bindparam("user_id"),
         AuthSession.id == sa.bindparam("session_id"),
@@ -212,11 +213,14 @@ _SESSION_USER = (
 
 
 def load_session_user(user_id: str, token: str | None) -> User | None:
-    """The user of a live login: one query joining the user and their session row (built
-    once: it runs on every request)."""
+    """The user of a live login: one query joining the user and their session row, built
+    once and read with Core (it runs on every request); the unit loads when asked for."""
     if not token or not is_digits(user_id):
         return None
-    return db.session.scalar(_SESSION_USER, {"user_id": int(user_id), "session_id": _token_id(token)})
+    row = db.session.connection().execute(
+        _SESSION_USER, {"user_id": int(user_id), "session_id": _token_id(token)}
+    ).first()
+    return _USERS.load(db.session, row) if row is not None else None
 
 
 def change_password(user: User, current: str, new: str, keep_token: str | None) -> None:

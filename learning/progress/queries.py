@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from learning.content.models import Course, CourseRevision
+from learning.db import RowLoader
 from learning.extensions import db
 from learning.progress.models import CompletionRecord, Enrollment, RecordRevocation
 
 
+_COURSES = RowLoader(Course)
+_ENROLLMENTS = RowLoader(Enrollment)
 _COURSE_AND_ENROLLMENT = (
-    sa.select(Course, Enrollment)
+    sa.select(*_COURSES.columns("course_"), *_ENROLLMENTS.columns("enrollment_"))
     .outerjoin(Enrollment, sa.and_(Enrollment.course_id == Course.id,
                                    Enrollment.user_id == sa.bindparam("user_id")))
     .where(Course.slug == sa.bindparam("slug"), Course.current_revision_id.is_not(None))
@@ -19,11 +22,13 @@ _COURSE_AND_ENROLLMENT = (
 
 def course_and_enrollment(slug: str, user_id: int) -> tuple[Course | None, Enrollment | None]:
     """A published course by slug and this learner's enrolment in it (or None): one query,
-    built once (the lesson page runs it on every request)."""
+    built once and read with Core (the lesson page runs it on every request)."""
     if len(slug) > 100:
         return None, None
-    row = db.session.execute(_COURSE_AND_ENROLLMENT, {"slug": slug, "user_id": user_id}).first()
-    return (row[0], row[1]) if row else (None, None)
+    row = db.session.connection().execute(_COURSE_AND_ENROLLMENT, {"slug": slug, "user_id": user_id}).first()
+    if row is None:
+        return None, None
+    return _COURSES.load(db.session, row, "course_"), _ENROLLMENTS.load(db.session, row, "enrollment_")
 
 
 def dashboard_rows(user) -> list[tuple[Course, Enrollment, CourseRevision]]:

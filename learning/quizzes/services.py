@@ -58,6 +58,27 @@ def attempts_for(user, course_id: int, module_slug: str, cycle: int) -> list[Qui
     ))
 
 
+_ATTEMPT_SUMMARIES = (
+    sa.select(QuizAttempt.id, QuizAttempt.number, QuizAttempt.token, QuizAttempt.started_at,
+              QuizAttempt.deadline_at, QuizAttempt.submitted_at, QuizAttempt.score,
+              QuizAttempt.is_passed, QuizAttempt.has_pending)
+    .where(QuizAttempt.user_id == sa.bindparam("user_id"),
+           QuizAttempt.course_id == sa.bindparam("course_id"),
+           QuizAttempt.module_slug == sa.bindparam("module_slug"),
+           QuizAttempt.cycle == sa.bindparam("cycle"))
+    .order_by(QuizAttempt.number)
+)
+
+
+def attempt_summaries(user_id: int, course_id: int, module_slug: str, cycle: int) -> list[sa.Row]:
+    """The learner's attempts at a quiz as read-only rows (number, token, times, score and
+    outcome), for the module page that lists them: a query built once, no ORM objects."""
+    return list(db.session.connection().execute(
+        _ATTEMPT_SUMMARIES,
+        {"user_id": user_id, "course_id": course_id, "module_slug": module_slug, "cycle": cycle},
+    ))
+
+
 def open_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
     return next((a for a in attempts if a.submitted_at is None), None)
 

@@ -28,7 +28,7 @@ def quiz_context(course, enrollment, view, info, state) -> dict | None:
     if not info.has_quiz or enrollment is None:
         return None
     settings = services.settings_for(view, info.slug, str(get_locale()))
-    attempts = services.attempts_for(current_user, course.id, info.slug, enrollment.cycle)
+    attempts = services.attempt_summaries(current_user.id, course.id, info.slug, enrollment.cycle)
     submitted = [a for a in attempts if a.submitted_at is not None]
     return {
         "settings": settings,

@@ -36,6 +36,17 @@ def test_account_is_limited_per_address_and_others_are_not(client, make_user):
     assert _attempt(client, other).status_code == 200
 
 
+def test_certificate_checks_are_limited_per_address(client, app):
+    # The limit is a decorator on its view: it holds without Flask-Limiter's before-request
+    # hook, which the app drops because it sets no default or application-wide limits.
+    assert not any("_check_request_limit" in getattr(hook, "__qualname__", "")
+                   for hook in app.before_request_funcs.get(None, []))
+    statuses = [client.get("/verify/NO-SUCH-CODE", environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code
+                for _ in range(31)]
+    assert statuses == [404] * 30 + [429]
+    assert client.get("/verify/NO-SUCH-CODE", environ_base={"REMOTE_ADDR": "10.0.0.8"}).status_code == 404
+
+
 def test_unknown_and_known_accounts_are_limited_alike(client, make_user):
     _, email = make_user("learner")
     known = [_attempt(client, email, address="10.0.0.2").status_code for _ in range(6)]

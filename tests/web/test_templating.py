@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
-from tests.conftest import csrf_from
+from learning.content.services import sync_library
+from tests.conftest import SAMPLE_COURSE, csrf_from, write_course
 
 
 def _nav(html: str) -> str:
@@ -51,3 +53,58 @@ def test_csrf_token_is_per_session_and_still_accepted_when_reused(client, login_
     # The first session's token is refused in the second session.
     refused = client.post("/language", data={"language": "ru", "next": "/", "csrf_token": first})
     assert refused.status_code == 400
+
+
+def test_session_cookies_are_flasks_own_and_keys_still_rotate(client, login_as, app):
+    from flask.sessions import SecureCookieSessionInterface
+
+    login_as("learner", language="en")
+    assert client.get("/").status_code == 200
+    cookie = client.get_cookie("session").value
+    flask_default = SecureCookieSessionInterface().get_signing_serializer(app)
+    ours = app.session_interface.get_signing_serializer(app)
+    assert ours is app.session_interface.get_signing_serializer(app)  # built once
+    # Flask's own serializer reads our cookie, and ours reads Flask's.
+    assert "auth_token" in flask_default.loads(cookie)
+    assert ours.loads(flask_default.dumps({"language": "kk"})) == {"language": "kk"}
+    # A new secret key (the old one kept as a fallback) signs anew and still reads old cookies;
+    # a cookie signed with an unknown key is refused.
+    old_key = app.secret_key
+    app.config.update(SECRET_KEY="a-new-secret-key-of-reasonable-length", SECRET_KEY_FALLBACKS=[old_key])
+    rotated = app.session_interface.get_signing_serializer(app)
+    assert rotated is not ours and rotated.loads(cookie)["auth_token"]
+    assert client.get("/").status_code == 200
+    app.config.update(SECRET_KEY_FALLBACKS=[])
+    assert client.get("/", follow_redirects=False).status_code == 302  # the old cookie is refused now
+
+
+def test_module_heading_and_pager_follow_revision_and_language(app, client, login_as, sample_course):
+    # The module's heading and pager are kept per worker, keyed by revision, module and
+    # languages: a new revision, another language or a fallback must never show a kept copy.
+    def heading(page: str) -> str:
+        return re.search(r'<article class="module".*?<div class="module-body">', page, re.S).group(0)
+
+    login_as("learner", language="en")
+    first = client.get("/courses/sample/01-welcome").get_data(as_text=True)
+    assert "<h1>Welcome</h1>" in heading(first) and "Know the course" in heading(first)
+    assert "Next module" in first
+
+    login_as("learner", language="ru")
+    russian = client.get("/courses/sample/01-welcome").get_data(as_text=True)
+    assert "<h1>Добро пожаловать</h1>" in heading(russian) and "Welcome" not in heading(russian)
+    assert "Следующий модуль" in russian and "Next module" not in russian
+    fallback = client.get("/courses/sample/02-check").get_data(as_text=True)  # English only
+    assert 'class="notice"' in heading(fallback)
+
+    login_as("learner", language="en")
+    assert 'class="notice"' not in heading(client.get("/courses/sample/02-check").get_data(as_text=True))
+    files = dict(SAMPLE_COURSE)
+    files["01-welcome.en.md"] = SAMPLE_COURSE["01-welcome.en.md"].replace('title: "Welcome"', 'title: "Welcome again"')
+    write_course(Path(app.config["COURSES_DIR"]), files=files)
+    with app.app_context():
+        assert sync_library(Path(app.config["COURSES_DIR"]))[0].status == "updated"
+    pinned = client.get("/courses/sample/01-welcome").get_data(as_text=True)  # still on revision 1
+    assert "<h1>Welcome</h1>" in heading(pinned)
+    login_as("learner", language="en")
+    newest = client.get("/courses/sample/01-welcome").get_data(as_text=True)
+    assert "<h1>Welcome again</h1>" in heading(newest)
