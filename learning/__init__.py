@@ -54,6 +54,7 @@ def create_app(config=None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     import learning.models  # noqa: F401  (every table on the metadata)
+    from learning import prepared
     from learning.i18n import select_locale
 
     if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
@@ -63,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
             **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "pool_pre_ping": False
         }
     db.init_app(app)
+    prepared.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
     # Relative to the package (app.root_path): learning/translations.

@@ -92,21 +92,28 @@ def configure_sqlite(engine: sa.engine.Engine) -> None:
         if not write_intent.get():
             raw.execute("BEGIN")
             return
-        # SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries, far longer than a
-        # write lock is held here (a few ms): poll instead, so writers queue tightly.
-        raw.execute("PRAGMA busy_timeout=0")
-        try:
-            deadline = time.monotonic() + WRITE_LOCK_WAIT_SECONDS
-            while True:
-                try:
-                    raw.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(random.uniform(0.0002, 0.002))
-        finally:
-            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        begin_immediate(raw)
+
+
+def begin_immediate(raw: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE on a SQLite driver connection, waiting up to WRITE_LOCK_WAIT_SECONDS.
+
+    SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries, far longer than a write
+    lock is held here (a few ms): poll instead, so writers queue tightly.
+    """
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + WRITE_LOCK_WAIT_SECONDS
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.0002, 0.002))
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 @contextlib.contextmanager
@@ -156,9 +163,10 @@ class RowLoader:
         return [column.label(prefix + key) for key, column in self.fields]
 
     def load(self, session, row, prefix: str = ""):
-        """The object for the row's columns (None when the row has none: an outer join that
-        matched nothing); the object already in the session if it holds this row."""
-        mapping = row._mapping
+        """The object for the row's columns (a Row, or a named tuple from learning.prepared;
+        None when the row has none: an outer join that matched nothing); the object already in
+        the session if it holds this row."""
+        mapping = row._mapping if hasattr(row, "_mapping") else row._asdict()
         values = {key: mapping[prefix + key] for key, _column in self.fields}
         primary_key = tuple(values[key] for key in self.primary_key)
         if any(value is None for value in primary_key):

@@ -15,6 +15,7 @@ from learning.accounts.models import LANGUAGES, ROLES, AuthSession, OrgUnit, Use
 from learning.db import RowLoader, utcnow
 from learning.extensions import db
 from learning.i18n import N_, UserError
+from learning.prepared import Prepared
 from learning.validation import is_digits
 
 # OWASP: argon2id, 19 MiB, t=2, p=1 is the minimum; we use more memory.
@@ -200,7 +201,7 @@ def end_other_sessions(user: User, keep_token: str | None) -> int:
 
 
 _USERS = RowLoader(User)
-_SESSION_USER = (
+_SESSION_USER = Prepared(
     sa.select(*_USERS.columns())
     .join(AuthSession.__table__, AuthSession.user_id == User.id)
     .where(
@@ -213,13 +214,11 @@ _SESSION_USER = (
 
 
 def load_session_user(user_id: str, token: str | None) -> User | None:
-    """The user of a live login: one query joining the user and their session row, built
-    once and read with Core (it runs on every request); the unit loads when asked for."""
+    """The user of a live login: one prepared query joining the user and their session row
+    (it runs on every request); the unit loads when asked for."""
     if not token or not is_digits(user_id):
         return None
-    row = db.session.connection().execute(
-        _SESSION_USER, {"user_id": int(user_id), "session_id": _token_id(token)}
-    ).first()
+    row = _SESSION_USER.first(user_id=int(user_id), session_id=_token_id(token))
     return _USERS.load(db.session, row) if row is not None else None
 
 

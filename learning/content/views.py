@@ -21,7 +21,7 @@ from learning.content.services import media_path
 from learning.db import write_block
 from learning.extensions import db
 from learning.progress import services as progress
-from learning.progress.queries import course_and_enrollment
+from learning.progress.queries import course_and_enrollment, lesson_course_and_enrollment
 from learning.progress.records import record_status
 
 bp = Blueprint("content", __name__)
@@ -124,15 +124,15 @@ def recertify(course_slug: str):
 @bp.route("/courses/<course_slug>/<module_slug>")
 @login_required
 def module(course_slug: str, module_slug: str):
-    # The lesson page is the hottest page: one query for course and enrolment, one for the
-    # progress rows, the HTML from the worker's cache, and the visit written in a short
-    # write transaction of its own after the reads.
-    course, enrollment = course_and_enrollment(course_slug, current_user.id)
+    # The lesson page is the hottest page: prepared statements (learning.prepared) for course
+    # and enrolment and for the progress rows, the HTML from the worker's cache, and the visit
+    # written in a short write transaction of its own after the reads.
+    course, enrollment = lesson_course_and_enrollment(course_slug, current_user.id)
     if course is None:
         abort(404)
     if enrollment is None:
         with write_block(db.session):
-            enrollment, _created = progress.enroll(current_user, course)
+            enrollment, _created = progress.enroll(current_user, _load_course(course_slug))
     view = queries.revision_view(enrollment.revision_id)
     info = view.module(module_slug)
     if info is None:
@@ -147,8 +147,7 @@ def module(course_slug: str, module_slug: str):
     rendered = queries.rendered_html(view.revision.id, module_slug, shown_language)
     if rendered is None:
         abort(404)
-    with write_block(db.session):
-        progress.record_visit(current_user, enrollment, module_slug)
+    progress.record_lesson_visit(current_user.id, enrollment, module_slug)
     from learning.quizzes.views import quiz_context
 
     return render_template(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 
 from learning.content.models import Course, CourseRevision
 from learning.db import RowLoader
 from learning.extensions import db
+from learning.prepared import Prepared
 from learning.progress.models import CompletionRecord, Enrollment, RecordRevocation
 
 
@@ -29,6 +32,47 @@ def course_and_enrollment(slug: str, user_id: int) -> tuple[Course | None, Enrol
     if row is None:
         return None, None
     return _COURSES.load(db.session, row, "course_"), _ENROLLMENTS.load(db.session, row, "enrollment_")
+
+
+_LESSON = Prepared(
+    sa.select(Course.id, Course.slug, Course.current_revision_id,
+              Enrollment.id.label("enrollment_id"), Enrollment.revision_id, Enrollment.cycle,
+              Enrollment.completed_at, Enrollment.last_module_slug)
+    .outerjoin(Enrollment, sa.and_(Enrollment.course_id == Course.id,
+                                   Enrollment.user_id == sa.bindparam("user_id")))
+    .where(Course.slug == sa.bindparam("slug"), Course.current_revision_id.is_not(None))
+)
+
+
+class LessonCourse(NamedTuple):
+    id: int
+    slug: str
+    current_revision_id: int
+
+
+class LessonEnrollment(NamedTuple):
+    id: int
+    user_id: int
+    course_id: int
+    revision_id: int
+    cycle: int
+    completed_at: object
+    last_module_slug: str | None
+
+
+def lesson_course_and_enrollment(slug: str, user_id: int) -> tuple[LessonCourse | None, LessonEnrollment | None]:
+    """course_and_enrollment for the lesson page, which only reads them: one prepared query
+    (learning.prepared) and plain values instead of ORM objects."""
+    if len(slug) > 100:
+        return None, None
+    row = _LESSON.first(slug=slug, user_id=user_id)
+    if row is None:
+        return None, None
+    course = LessonCourse(row.id, row.slug, row.current_revision_id)
+    if row.enrollment_id is None:
+        return course, None
+    return course, LessonEnrollment(row.enrollment_id, user_id, row.id, row.revision_id, row.cycle,
+                                    row.completed_at, row.last_module_slug)
 
 
 def dashboard_rows(user) -> list[tuple[Course, Enrollment, CourseRevision]]:

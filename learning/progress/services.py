@@ -17,6 +17,7 @@ from learning.content.queries import RevisionView, revision_view
 from learning.db import utcnow
 from learning.extensions import db
 from learning.i18n import N_, UserError
+from learning.prepared import Prepared, write_transaction
 from learning.progress.models import Enrollment, ModuleProgress
 
 MAX_PING_SECONDS = 120  # the page reports activity at most every 30 s; more is an idle tab
@@ -35,8 +36,8 @@ class ModuleState:
     unlock_hint: str | None
 
 
-def _upsert(table, values: dict, index_elements: list[str], update: dict):
-    dialect = db.session.get_bind().dialect.name
+def _upsert(table, values: dict, index_elements: list[str], update: dict, *, dialect: str | None = None):
+    dialect = dialect or db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(**values)
     return insert.on_conflict_do_update(index_elements=index_elements, set_=update)
 
@@ -80,20 +81,17 @@ def module_progress(user, enrollment: Enrollment) -> dict[str, ModuleProgress]:
     return {row.module_slug: row for row in rows}
 
 
-_PROGRESS_ROWS = sa.select(ModuleProgress.__table__).where(
+_PROGRESS_ROWS = Prepared(sa.select(ModuleProgress.__table__).where(
     ModuleProgress.__table__.c.user_id == sa.bindparam("user_id"),
     ModuleProgress.__table__.c.revision_id == sa.bindparam("revision_id"),
     ModuleProgress.__table__.c.cycle == sa.bindparam("cycle"),
-)
+))
 
 
-def progress_snapshot(user_id: int, enrollment: Enrollment) -> dict[str, sa.Row]:
+def progress_snapshot(user_id: int, enrollment) -> dict[str, tuple]:
     """The learner's progress per module as read-only rows (same attributes as
-    ModuleProgress), for pages that only show it: no ORM identity work per row."""
-    rows = db.session.connection().execute(
-        _PROGRESS_ROWS,
-        {"user_id": user_id, "revision_id": enrollment.revision_id, "cycle": enrollment.cycle},
-    )
+    ModuleProgress), for pages that only show it: one prepared query, no ORM objects."""
+    rows = _PROGRESS_ROWS.all(user_id=user_id, revision_id=enrollment.revision_id, cycle=enrollment.cycle)
     return {row.module_slug: row for row in rows}
 
 
@@ -135,9 +133,9 @@ def record_visit(user, enrollment: Enrollment, module_slug: str) -> None:
 _VISIT_UPSERTS: dict[str, sa.Insert] = {}
 
 
-def _visit_upsert() -> sa.Insert:
+def _visit_upsert(dialect: str | None = None) -> sa.Insert:
     # Built once: constructing an upsert costs more than running it on the lesson page.
-    dialect = db.session.get_bind().dialect.name
+    dialect = dialect or db.session.get_bind().dialect.name
     statement = _VISIT_UPSERTS.get(dialect)
     if statement is None:
         now = sa.bindparam("now", type_=ModuleProgress.__table__.c.last_seen_at.type)
@@ -149,9 +147,28 @@ def _visit_upsert() -> sa.Insert:
              "seconds_spent": 0, "position": 0, "attempts": 0, "is_quiz_passed": False},
             ["user_id", "revision_id", "module_slug", "cycle"],
             {"last_seen_at": now},
+            dialect=dialect,
         )
         _VISIT_UPSERTS[dialect] = statement
     return statement
+
+
+_VISIT = Prepared(_visit_upsert)
+_LAST_MODULE = Prepared(
+    sa.update(Enrollment.__table__)
+    .where(Enrollment.__table__.c.id == sa.bindparam("enrollment_id"))
+    .values(last_module_slug=sa.bindparam("last_module"))
+)
+
+
+def record_lesson_visit(user_id: int, enrollment, module_slug: str) -> None:
+    """record_visit for the lesson page: the visit upsert (and the enrolment's last module
+    when it changes) as prepared statements in one short write transaction."""
+    with write_transaction():
+        _VISIT.run(user_id=user_id, revision_id=enrollment.revision_id, module_slug=module_slug,
+                   cycle=enrollment.cycle, now=utcnow())
+        if enrollment.last_module_slug != module_slug:
+            _LAST_MODULE.run(enrollment_id=enrollment.id, last_module=module_slug)
 
 
 def record_activity(

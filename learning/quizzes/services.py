@@ -20,6 +20,7 @@ from learning.content.queries import ModuleInfo, RevisionView, revision_view
 from learning.db import utcnow
 from learning.extensions import db
 from learning.i18n import N_, UserError
+from learning.prepared import Prepared
 from learning.progress import services as progress
 from learning.progress.models import Enrollment, ModuleProgress
 from learning.progress.services import EnrollmentState
@@ -58,7 +59,7 @@ def attempts_for(user, course_id: int, module_slug: str, cycle: int) -> list[Qui
     ))
 
 
-_ATTEMPT_SUMMARIES = (
+_ATTEMPT_SUMMARIES = Prepared(
     sa.select(QuizAttempt.id, QuizAttempt.number, QuizAttempt.token, QuizAttempt.started_at,
               QuizAttempt.deadline_at, QuizAttempt.submitted_at, QuizAttempt.score,
               QuizAttempt.is_passed, QuizAttempt.has_pending)
@@ -70,13 +71,10 @@ _ATTEMPT_SUMMARIES = (
 )
 
 
-def attempt_summaries(user_id: int, course_id: int, module_slug: str, cycle: int) -> list[sa.Row]:
+def attempt_summaries(user_id: int, course_id: int, module_slug: str, cycle: int) -> list[tuple]:
     """The learner's attempts at a quiz as read-only rows (number, token, times, score and
-    outcome), for the module page that lists them: a query built once, no ORM objects."""
-    return list(db.session.connection().execute(
-        _ATTEMPT_SUMMARIES,
-        {"user_id": user_id, "course_id": course_id, "module_slug": module_slug, "cycle": cycle},
-    ))
+    outcome), for the module page that lists them: a prepared query, no ORM objects."""
+    return _ATTEMPT_SUMMARIES.all(user_id=user_id, course_id=course_id, module_slug=module_slug, cycle=cycle)
 
 
 def open_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
