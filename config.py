@@ -70,6 +70,8 @@ class Config:
     MEDIA_MAX_BYTES = 5 * 1024 * 1024
     PROGRESS_VISIT_CAP_SECONDS = 30 * 60  # an idle tab never counts more than this per visit
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static files are fingerprinted
+    # Compiled templates, shared by the workers and kept across restarts (learning/template_cache.py).
+    TEMPLATE_CACHE_DIR = os.environ.get("TEMPLATE_CACHE_DIR", str(INSTANCE_DIR / "template-cache"))
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret("secret_key")
@@ -108,6 +110,7 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # replaced by the test fixtures
+    TEMPLATE_CACHE_DIR = None  # templates compiled in memory (tests/web/test_template_cache.py)
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True

@@ -41,6 +41,7 @@ def create_app(config=None) -> Flask:
     _register_cli(app)
     _register_request_hooks(app)
 
+    from learning import template_cache
     from learning.errors import register_error_handlers
     from learning.security import register_input_guards, register_security_headers
 
@@ -48,6 +49,7 @@ def create_app(config=None) -> Flask:
     register_security_headers(app)
     register_input_guards(app)
     _register_template_helpers(app)
+    template_cache.install(app)
     _limit_only_decorated_views(app)
     return app
 

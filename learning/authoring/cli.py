@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import click
-import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -31,6 +30,8 @@ def _course_folder(course: str) -> Path:
 
 
 def _course_languages(folder: Path) -> list[str]:
+    import yaml  # only for this command, not at every start-up
+
     try:
         data = yaml.safe_load((folder / "course.yaml").read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):

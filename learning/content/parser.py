@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
 from learning.quizzes.gift import (
     N_,
     Question,
@@ -311,6 +309,8 @@ def _decode(data: bytes, report: _Reporter) -> str | None:
 
 def _load_yaml(text: str, first_line: int, report: _Reporter) -> _Yaml | None:
     """Safe-load YAML, keeping the line of every key; ``None`` (reported) if unreadable."""
+    import yaml  # on first use (sync, validate, a studio save), not at every start-up
+
     loader = None
     try:
         loader = yaml.SafeLoader(text)
@@ -342,6 +342,8 @@ def _load_yaml(text: str, first_line: int, report: _Reporter) -> _Yaml | None:
 def _index_lines(
     node: yaml.Node, path: tuple, first_line: int, lines: dict, report: _Reporter, budget: list
 ) -> None:
+    import yaml
+
     if len(path) >= 3 or budget[0] > 5000:
         return
     budget[0] += 1

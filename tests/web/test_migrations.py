@@ -43,13 +43,27 @@ def test_upgrade_creates_the_models_schema(tmp_path):
 
 def test_the_app_starts_without_loading_migrations_or_markdown():
     """Alembic (through Flask-Migrate) and Python-Markdown load only for the commands that need
-    them: a web worker and `courses validate` start without them."""
+    them: a web worker and `courses validate` start without them. PyYAML loads when a course
+    is first parsed (sync, validate, a studio save), not when a web worker starts."""
     import subprocess
     import sys
     from pathlib import Path
 
     code = ("import sys, wsgi; "
-            "print(sorted(m for m in ('alembic', 'flask_migrate', 'markdown', 'pygments') if m in sys.modules))")
+            "print(sorted(m for m in ('alembic', 'flask_migrate', 'markdown', 'pygments', 'yaml') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.stdout.strip() == "[]"
+
+
+def test_the_app_starts_with_its_objects_frozen_and_the_collector_on():
+    """wsgi.py creates the app with the cyclic collector off and freezes what start-up made
+    (see wsgi.py); serving then runs with the collector on as usual."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import gc, wsgi; print(gc.isenabled(), gc.get_freeze_count() > 50_000)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.strip() == "True True"
