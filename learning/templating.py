@@ -1,4 +1,5 @@
-"""Template callables without per-call overhead: gettext, url_for and csrf_token.
+"""Template callables without per-call overhead (gettext, url_for, csrf_token), parts of pages
+rendered once per worker (fragment), and whole pages kept with holes (PageShells).
 
 A page calls ``_()`` a dozen or more times and ``url_for`` about as often. Through Jinja's
 i18n extension every ``_()`` goes through two wrappers and Flask-Babel looks up the
@@ -102,6 +103,8 @@ def install(app: Flask) -> None:
     signed_tokens: dict[str, str] = {}
 
     def template_csrf_token() -> str:
+        if g.get(_SHELL_FLAG):
+            return hole("csrf")
         # Flask-WTF signs the session's token again on every request (a serializer, a key
         # derivation and an HMAC). Tokens here never expire on their own (WTF_CSRF_TIME_LIMIT
         # is None: they live as long as the session), so a signature made earlier for the
@@ -148,3 +151,119 @@ def install(app: Flask) -> None:
         return html
 
     app.jinja_env.globals["fragment"] = fragment
+    app.jinja_env.globals["flash_messages"] = flash_messages
+    app.extensions["page_shells"] = PageShells(app)
+
+
+# --- Page shells -------------------------------------------------------------------------
+
+_SHELL_FLAG = "_rendering_page_shell"
+_HOLE_MARK = "\x00"  # never in a page: NUL is refused in every input and stripped from content
+
+
+def hole(name: str) -> Markup:
+    """Where a page shell leaves a per-request value (see PageShells)."""
+    return Markup(f"{_HOLE_MARK}{name}{_HOLE_MARK}")
+
+
+class _ShellUser:
+    """What the layout reads of current_user while a shell is rendered: the role (the
+    navigation depends on it, so it is in the shell's key) and a hole for the name."""
+
+    is_authenticated = True
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.name = hole("name")
+
+
+class _ShellRequest:
+    method = "GET"
+    full_path = hole("path")
+
+
+class PageShells:
+    """Whole pages rendered once per worker for the same key, with holes for what belongs to
+    the request: the CSRF token, the user's name, the current path, flashed messages and
+    the holes the page names itself.
+
+    The key must hold everything else the page depends on (the template, language, mount
+    point and role are added; the lesson page adds the immutable revision, the module, the
+    language shown and whether it is read). A request
+    then costs a join of the shell's parts with its values instead of a template render,
+    which on the lesson page was a quarter of the request. In debug mode (templates reload)
+    every request renders a new shell.
+    """
+
+    def __init__(self, app: Flask, size: int = 128) -> None:
+        self.app = app
+        self.size = size
+        self._shells: dict[tuple, list[str]] = {}
+
+    def render(self, key: tuple, template_name: str, values: dict, **context) -> str:
+        """The page for `key`: `values` maps the page's own holes (hole("name") in `context`)
+        to their text for this request (already escaped where needed)."""
+        from flask_login import current_user
+        from markupsafe import escape
+
+        key = (template_name, str(get_locale()), request.script_root, current_user.role, *key)
+        parts = None if self.app.debug else self._shells.get(key)
+        if parts is None:
+            parts = self._render_shell(template_name, current_user.role, context)
+            if len(self._shells) >= self.size:
+                self._shells.pop(next(iter(self._shells)))
+            self._shells[key] = parts
+        fills = {
+            "csrf": None, "name": escape(current_user.name), "path": escape(request.full_path),
+            "flashes": None, **values,
+        }
+        out = []
+        for index, part in enumerate(parts):
+            if index % 2 == 0:
+                out.append(part)
+                continue
+            value = fills[part]
+            if value is None:
+                value = fills[part] = self._builtin(part)
+            out.append(value)
+        return "".join(out)
+
+    def _builtin(self, name: str) -> str:
+        if name == "csrf":
+            return self.app.jinja_env.globals["csrf_token"]()
+        if name == "flashes":
+            return flash_messages()
+        raise KeyError(f"page shell hole without a value: {name}")
+
+    def _render_shell(self, template_name: str, role: str, context: dict) -> list[str]:
+        from flask import render_template
+
+        g.setdefault(_SHELL_FLAG, True)
+        try:
+            html = render_template(template_name, current_user=_ShellUser(role),
+                                   request=_ShellRequest(), **context)
+        finally:
+            g.pop(_SHELL_FLAG, None)
+        parts = html.split(_HOLE_MARK)
+        if len(parts) % 2 == 0:
+            raise ValueError(f"unbalanced hole marks in the shell of {template_name}")
+        return parts
+
+
+def flash_messages() -> Markup:
+    """The flashed messages block of the layout (a hole while a page shell is rendered)."""
+    from flask import current_app, get_flashed_messages
+
+    if g.get(_SHELL_FLAG):
+        return hole("flashes")
+    messages = get_flashed_messages(with_categories=True)
+    if not messages:
+        return Markup("")
+    return Markup(current_app.jinja_env.get_template("_flashes.html").render(messages=messages))
+
+
+def render_page_shell(key: tuple, template_name: str, values: dict, **context) -> str:
+    """PageShells.render with the application's shells."""
+    from flask import current_app
+
+    return current_app.extensions["page_shells"].render(key, template_name, values, **context)

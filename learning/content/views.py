@@ -19,6 +19,7 @@ from learning.content.forms import (
 )
 from learning.content.services import media_path
 from learning.db import write_block
+from learning.templating import hole, render_page_shell
 from learning.extensions import db
 from learning.progress import services as progress
 from learning.progress.queries import course_and_enrollment, lesson_course_and_enrollment
@@ -150,10 +151,19 @@ def module(course_slug: str, module_slug: str):
     progress.record_lesson_visit(current_user.id, enrollment, module_slug)
     from learning.quizzes.views import quiz_context
 
-    return render_template(
-        "content/module.html", course=course, view=view, info=info, text=text, rendered=rendered,
+    # The page is kept per revision, module, languages, role and read state, with holes for
+    # the reading position and the quiz box (and the layout's per-request parts).
+    is_read = bool(state.progress and state.progress.read_at)
+    quiz = quiz_context(course, enrollment, view, info, state)
+    values = {
+        "position": str(state.progress.position if state.progress else 0),
+        "quiz": render_template("quizzes/_quiz.html", quiz=quiz) if quiz else "",
+    }
+    return render_page_shell(
+        (view.revision.id, module_slug, shown_language, is_read), "content/module.html", values,
+        course=course, view=view, info=info, text=text, rendered=rendered,
         is_fallback=shown_language != language, shown_language=shown_language, language=language,
-        state=state, quiz=quiz_context(course, enrollment, view, info, state),
+        is_read=is_read, position=hole("position"), quiz_box=hole("quiz"),
         next_info=_next_after(view, module_slug),
     )
 

@@ -108,3 +108,30 @@ def test_module_heading_and_pager_follow_revision_and_language(app, client, logi
     login_as("learner", language="en")
     newest = client.get("/courses/sample/01-welcome").get_data(as_text=True)
     assert "<h1>Welcome again</h1>" in heading(newest)
+
+
+def test_lesson_page_shell_keeps_each_learners_parts_their_own(app, client, login_as, sample_course):
+    # The lesson page is kept per revision, module, languages, role and read state, with holes
+    # for the name, the CSRF token, the path, the reading position, the quiz box and flashes.
+    def page() -> str:
+        return client.get("/courses/sample/01-welcome?from=test").get_data(as_text=True)
+
+    login_as("learner", language="en", name="Aigerim <b>Seitova</b>")
+    first = page()
+    token_a = csrf_from(first)
+    client.post("/courses/sample/01-welcome/activity", data={"csrf_token": token_a, "seconds": "5", "position": "1"})
+    client.post("/courses/sample/01-welcome/read", data={"csrf_token": token_a, "position": "2"})
+    mine = page()
+    assert "Aigerim &lt;b&gt;Seitova&lt;/b&gt;" in mine and "<b>Seitova" not in mine
+    assert "You have read this module." in mine and 'data-position="2"' in mine
+    assert 'name="next" value="/courses/sample/01-welcome?from=test"' in mine
+    assert "\x00" not in mine
+
+    login_as("learner", language="en", name="Oleg Petrov")
+    theirs = page()
+    assert "Oleg Petrov" in theirs and "Aigerim" not in theirs
+    assert csrf_from(theirs) != token_a and token_a not in theirs
+    assert "I have read this module" in theirs and "You have read this module." not in theirs
+    assert 'data-position="0"' in theirs
+    quiz = client.get("/courses/sample/02-check").get_data(as_text=True)
+    assert "Start the quiz" in quiz and "attempts left" in quiz
