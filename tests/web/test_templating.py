@@ -134,4 +134,9 @@ def test_lesson_page_shell_keeps_each_learners_parts_their_own(app, client, logi
     assert "I have read this module" in theirs and "You have read this module." not in theirs
     assert 'data-position="0"' in theirs
     quiz = client.get("/courses/sample/02-check").get_data(as_text=True)
-    assert "Start the quiz" in quiz and "attempts left" in quiz
+    assert "Start the quiz" in quiz and "2 attempts left" in quiz
+    started = client.post("/courses/sample/02-check/quiz/start", data={"csrf_token": csrf_from(quiz)})
+    assert started.status_code == 302
+    quiz = client.get("/courses/sample/02-check").get_data(as_text=True)  # the box follows the state
+    assert "Continue the quiz" in quiz and "Start the quiz" not in quiz and "1 attempt left" in quiz
+    assert started.headers["Location"].rsplit("/", 1)[-1] in quiz  # this learner's attempt
