@@ -560,6 +560,12 @@ def test_dashboard_counts_equal_the_report_rows(app, make_user, sample_course):
         for scope, path, course_filter in cases:
             expected = report_counts(scope, path, course_filter)
             assert queries.counts_by_unit(scope, path, course_filter) == expected, scope
+            # A page (people in order, each with their own courses) and the whole report (the
+            # grouped person x course pairs) come from two row sets: the same rows.
+            filters = queries.ReportFilters(unit_path=path, course_id=course_filter)
+            paged, _more = queries.report_page(scope, filters, page=1, per_page=500)
+            whole = [queries._to_row(row) for row in queries.iter_report(scope, filters)]
+            assert paged == whole, scope
         everything = report_counts(queries.Scope(None))
         statuses = {s for by_status in everything.values() for s in by_status}
         assert statuses == set(queries.STATUSES)  # every status is exercised

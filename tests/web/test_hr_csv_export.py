@@ -139,3 +139,25 @@ def test_fast_csv_writers_yield_large_chunks():
     assert body.startswith(b"\xef\xbb\xbfName,Score\r\n\"a\nb\",1\r\n")
     assert body.count(b"\r\n") == 3001 and body.count(b"\n") == 3002
     assert len(chunks) >= 2 and all(len(c) >= exports.CHUNK_BYTES for c in chunks[:-1])
+
+
+def test_sqlite_export_reads_without_the_mapped_file_and_restores_the_connection(app, tricky):
+    """The SQLite export turns off the memory-mapped file and shrinks the page cache of its
+    connection while it reads (its worker's memory), then gives the connection back as it was."""
+    with app.app_context():
+        raw = db.session.connection().connection.driver_connection
+        if db.session.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+
+        def pragmas():
+            names = queries._EXPORT_PRAGMAS
+            return {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
+
+        before = pragmas()
+        texts = queries.ExportTexts(labels={}, titles={}, yes="yes", no="no")
+        during = []
+        lines = queries.iter_export_lines(queries.Scope(None), queries.ReportFilters(), texts)
+        for _chunk in lines:
+            during.append(pragmas())
+        assert during and all(seen == queries._EXPORT_PRAGMAS for seen in during)
+        assert pragmas() == before
