@@ -950,12 +950,15 @@ class Round:
             )
         )
 
-    def close(self) -> None:
+    def close(self, keep_database: bool = False) -> None:
         for server in self.servers:
             try:
                 server.stop()
             except Exception as error:  # noqa: BLE001 - best effort at exit
                 log(f"could not stop gunicorn {server.proc.pid}: {error}")
+        if keep_database and self.pg_database:
+            log(f"kept the PostgreSQL database {self.pg_database} (--keep): drop it when done")
+            return
         try:
             self.drop_database()
         except Exception as error:  # noqa: BLE001
@@ -1150,7 +1153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--learners", type=int, default=SCALE_LEARNERS, help="learners of the HR scale seed"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folders (and the PostgreSQL database)")
     parser.add_argument(
         "--wait-idle",
         type=float,
@@ -1223,7 +1227,7 @@ def main(argv: list[str] | None = None) -> int:
                     "on stderr); the rows above it were measured."
                 )
             finally:
-                current.close()
+                current.close(keep_database=args.keep)
             rows += current.rows
             notes += current.notes
             diagnostics += current.diagnostics

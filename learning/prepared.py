@@ -7,9 +7,10 @@ Session costs about 50 µs of bookkeeping, an ORM query about 170 µs and the Se
 transaction handling about as much again, against a few µs for the small indexed queries
 themselves; on the lesson page that bookkeeping was half of the request.
 
-They run on one driver connection per request, checked out from the engine's pool when first
-needed and given back (rolled back) when the request ends: it is not the Session's, so a view
-that also uses the Session holds two connections for the request. Reads outside `write_transaction`
+They run on one driver connection per request, checked out when first needed and given back
+(rolled back) when the request ends: it is not the Session's, so a view that also uses the
+Session holds two connections for the request. On PostgreSQL the connection comes from a pool
+of its own in autocommit mode (see _engine): a worker keeps up to two pools' worth. Reads outside `write_transaction`
 see committed data as of each statement; `write_transaction` is a short transaction of its
 own (on SQLite it takes the write lock with the same polling as learning.db).
 """
@@ -27,6 +28,7 @@ from flask import Flask, g
 from learning.extensions import db
 
 _CONNECTION = "_prepared_connection"
+_IN_WRITE = "_prepared_in_write"
 
 
 class Prepared:
@@ -53,7 +55,19 @@ class Prepared:
 
     def all(self, **params: Any) -> list[tuple]:
         connection, dialect = _connection()
-        return self._plan(dialect).run(connection, params)
+        plan = self._plan(dialect)
+        try:
+            return plan.run(connection, params)
+        except dialect.loaded_dbapi.Error as error:
+            # A connection the server has closed (a restart, an idle timeout): replace it and
+            # try once more, unless the statement was part of a transaction (its earlier
+            # statements are gone with the connection).
+            if g.get(_IN_WRITE) or not dialect.is_disconnect(error, connection, None):
+                raise
+            connection.invalidate(error)
+            g.pop(_CONNECTION, None)
+            connection, dialect = _connection()
+            return plan.run(connection, params)
 
     def first(self, **params: Any) -> tuple | None:
         rows = self.all(**params)
@@ -104,32 +118,63 @@ class _Plan:
         ]
 
 
+def _engine() -> sa.engine.Engine:
+    """The engine the prepared statements use: the application's on SQLite (its connections
+    already run each statement on its own unless told BEGIN); on a server database one of
+    its own in autocommit mode, so that a read is one round trip, not BEGIN + statement (+
+    COMMIT), and without the liveness ping on every checkout (a lost connection is noticed
+    by the first statement and replaced instead, see Prepared.all)."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        return engine
+    own = engine.__dict__.get("_kelisim_prepared_engine")
+    if own is None:
+        from flask import current_app
+
+        options = {**current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+                   "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False, "pool_use_lifo": True}
+        own = sa.create_engine(engine.url, **options)
+        engine.__dict__["_kelisim_prepared_engine"] = own
+        # Disposed with the application's engine (tests dispose theirs after every test).
+        sa.event.listen(engine, "engine_disposed", lambda _engine: own.dispose())
+    return own
+
+
 def _connection():
     held = g.get(_CONNECTION)
     if held is None:
-        engine = db.engine
+        engine = _engine()
         held = (engine.raw_connection(), engine.dialect)
         setattr(g, _CONNECTION, held)
     return held
 
 
 @contextlib.contextmanager
-def write_transaction() -> Iterator[None]:
+def write_transaction(*, single_statement: bool = False) -> Iterator[None]:
     """A short write transaction on this request's connection, committed at the end (rolled
-    back on an error). On SQLite it begins with BEGIN IMMEDIATE, waiting for the write lock."""
+    back on an error). On SQLite it begins with BEGIN IMMEDIATE, waiting for the write lock.
+    `single_statement`: the block runs one statement, atomic on its own, so on a server
+    database it needs no BEGIN and COMMIT."""
     from learning.db import begin_immediate
 
     connection, dialect = _connection()
-    if dialect.name == "sqlite":
-        begin_immediate(connection.driver_connection)
-    else:
-        connection.commit()  # end the reads' implicit transaction: the writes get their own
+    setattr(g, _IN_WRITE, True)
     try:
-        yield
-    except BaseException:
-        connection.rollback()
-        raise
-    connection.commit()
+        if dialect.name == "sqlite":
+            begin_immediate(connection.driver_connection)
+            try:
+                yield
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        elif single_statement:
+            yield
+        else:
+            with connection.driver_connection.transaction():
+                yield
+    finally:
+        g.pop(_IN_WRITE, None)
 
 
 def init_app(app: Flask) -> None:

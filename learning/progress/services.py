@@ -164,10 +164,11 @@ _LAST_MODULE = Prepared(
 def record_lesson_visit(user_id: int, enrollment, module_slug: str) -> None:
     """record_visit for the lesson page: the visit upsert (and the enrolment's last module
     when it changes) as prepared statements in one short write transaction."""
-    with write_transaction():
+    moved = enrollment.last_module_slug != module_slug
+    with write_transaction(single_statement=not moved):
         _VISIT.run(user_id=user_id, revision_id=enrollment.revision_id, module_slug=module_slug,
                    cycle=enrollment.cycle, now=utcnow())
-        if enrollment.last_module_slug != module_slug:
+        if moved:
             _LAST_MODULE.run(enrollment_id=enrollment.id, last_module=module_slug)
 
 

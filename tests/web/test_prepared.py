@@ -95,3 +95,20 @@ def test_the_connection_goes_back_to_the_pool_after_each_request(app, client, lo
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND state = 'idle in transaction' AND pid <> pg_backend_pid()"))
         assert idle == 0
+
+
+def test_a_connection_the_server_closed_is_replaced(app, client, login_as, sample_course):
+    # No liveness ping per checkout on PostgreSQL: the first statement notices a connection
+    # the server has closed (a restart, an idle timeout) and runs again on a new one.
+    login_as("learner", language="en")
+    assert client.get("/courses/sample/01-welcome").status_code == 200
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite connections are files: nothing can close them")
+        killed = db.session.scalar(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"))
+        db.session.commit()
+    assert killed >= 1
+    assert client.get("/courses/sample/01-welcome").status_code == 200
+    assert client.get("/courses/sample/01-welcome").status_code == 200
