@@ -13,6 +13,10 @@ Session holds two connections for the request. On PostgreSQL the connection come
 of its own in autocommit mode (see _engine): a worker keeps up to two pools' worth. Reads outside `write_transaction`
 see committed data as of each statement; `write_transaction` is a short transaction of its
 own (on SQLite it takes the write lock with the same polling as learning.db).
+
+The conversions come from SQLAlchemy's compiled statement (its bind processors, result
+columns and their types' result processors), which are internals: SQLAlchemy is pinned, and
+tests/web/test_prepared.py compares the rows with the ORM's on both databases after an upgrade.
 """
 
 from __future__ import annotations
