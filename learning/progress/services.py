@@ -319,11 +319,11 @@ class EnrollmentState:
 _QUIZ_UPSERTS: dict[str, sa.Insert] = {}
 
 
-def _quiz_upsert() -> sa.Insert:
+def _quiz_upsert(dialect: str | None = None) -> sa.Insert:
     """record_visit, one more attempt, the best score, the pass and the module's completion
     (as _refresh_module_status) in one upsert. In the UPDATE branch the columns are the row's
     values before it, on both databases. Built once per database kind."""
-    dialect = db.session.get_bind().dialect.name
+    dialect = dialect or db.session.get_bind().dialect.name
     statement = _QUIZ_UPSERTS.get(dialect)
     if statement is not None:
         return statement
@@ -349,6 +349,7 @@ def _quiz_upsert() -> sa.Insert:
          "is_quiz_passed": quiz_passed,
          "status": sa.case((becomes_completed, "completed"), else_=old.status),
          "completed_at": sa.case((becomes_completed, now), else_=old.completed_at)},
+        dialect=dialect,
     ).returning(old.module_slug, old.read_at, old.is_quiz_passed, old.best_score, old.status)
     _QUIZ_UPSERTS[dialect] = statement
     return statement
@@ -412,3 +413,42 @@ def refresh_course_after_quiz(user, enrollment: EnrollmentState, outline, module
             "enrollment_id": enrollment.id, "last_module_slug": module_slug, "percent_complete": percent})
         enrollment.last_module_slug, enrollment.percent_complete = module_slug, percent
     return None
+
+
+# The same writes on the request's prepared connection (learning.prepared), inside the quiz
+# submission's write_transaction: the usual submission does no Session work at all.
+
+_QUIZ_ATTEMPT = Prepared(_quiz_upsert)
+_ENROLLMENT_PROGRESS = Prepared(_ENROLLMENT_UPDATE)
+
+
+class CompletionDue(Exception):
+    """The graded attempt completes the course: the caller rolls its prepared transaction back
+    and writes the submission through the Session instead (refresh_course, once per cycle)."""
+
+
+def prepared_quiz_attempt(user_id: int, enrollment: EnrollmentState, module_slug: str, *,
+                          score: float, passed: bool) -> tuple:
+    """record_quiz_attempt as a prepared statement (in the caller's write_transaction)."""
+    return _QUIZ_ATTEMPT.first(user_id=user_id, revision_id=enrollment.revision_id,
+                               module_slug=module_slug, cycle=enrollment.cycle, now=utcnow(),
+                               score=score, passed=bool(passed))
+
+
+def prepared_course_after_quiz(user_id: int, enrollment: EnrollmentState, outline, module_slug: str,
+                               row: tuple) -> None:
+    """refresh_course_after_quiz as prepared statements (in the caller's write_transaction),
+    writing the same. Raises CompletionDue, having written nothing more, when the course is
+    now complete."""
+    needed = set(outline.required_modules) | set(outline.required_quizzes)
+    if needed <= {module_slug}:
+        rows = {module_slug: row}
+    else:
+        rows = progress_snapshot(user_id, enrollment)
+    percent = percent_complete(outline, rows)
+    if percent == 100 and enrollment.completed_at is None:
+        raise CompletionDue
+    if enrollment.last_module_slug != module_slug or enrollment.percent_complete != percent:
+        _ENROLLMENT_PROGRESS.run(enrollment_id=enrollment.id, last_module_slug=module_slug,
+                                 percent_complete=percent)
+        enrollment.last_module_slug, enrollment.percent_complete = module_slug, percent

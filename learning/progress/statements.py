@@ -9,6 +9,7 @@ from flask import current_app
 
 from learning.db import utcnow
 from learning.extensions import db
+from learning.prepared import Prepared
 from learning.progress import xapi
 from learning.progress.models import Statement
 
@@ -33,6 +34,19 @@ def insert_statement(user, verb: str, object_path: str, object_name: dict, *,
 
 
 _INSERT = sa.insert(Statement.__table__)
+
+
+def write_statement(user, verb: str, object_path: str, object_name: dict, *,
+                    result: dict | None = None, parent_path: str | None = None) -> None:
+    """insert_statement on the request's prepared connection (learning.prepared), for a
+    request writing in its write_transaction: the same row."""
+    _PREPARED_INSERT.run(**statement_values(user, verb, object_path, object_name, result=result,
+                                            parent_path=parent_path))
+
+
+_PREPARED_INSERT = Prepared(sa.insert(Statement.__table__).values(
+    {name: sa.bindparam(name) for name in ("statement_id", "user_id", "verb", "stored_at", "data")}
+))
 
 
 def statement_values(user, verb: str, object_path: str, object_name: dict, *,

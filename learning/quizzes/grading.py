@@ -56,8 +56,11 @@ def grade(
     """
     responses = responses or {}
     manual_scores = manual_scores or {}
+    count = len(questions)
     for key in list(responses) + list(manual_scores):
-        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < len(questions):
+        if type(key) is int and 0 <= key < count:  # the usual key, as the check below takes it
+            continue
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < count:
             raise ResponseError(f"no question with index {key!r}")
     for key, value in manual_scores.items():
         if questions[key].type != "essay":
@@ -68,10 +71,14 @@ def grade(
     results: list[QuestionResult] = []
     total = 0.0
     counted = 0
+    has_pending = False
     for index, q in enumerate(questions):
         result = _grade_one(index, q, responses.get(index), manual_scores.get(index))
         results.append(result)
-        if q.type == "description" or result.is_pending:
+        if result.is_pending:
+            has_pending = True
+            continue
+        if q.type == "description":
             continue
         total += result.score
         counted += 1
@@ -79,7 +86,7 @@ def grade(
     return GradeResult(
         score_percent=percent,
         results=results,
-        has_pending=any(r.is_pending for r in results),
+        has_pending=has_pending,
     )
 
 
@@ -87,10 +94,15 @@ def _grade_one(index: int, q: Question, given: object, manual: float | None) -> 
     feedback: list[str] = []
     score = 0.0
     pending = False
-    try:
-        given = _check(q, given)
-    except ResponseError as exc:
-        raise ResponseError(f"question {index}: {exc}") from None
+    # The usual responses, already in the form _check returns them, skip it.
+    if given is None or q.type == "description":
+        given = None
+    elif not ((type(given) is int and q.type in _CHOICE_TYPES and 0 <= given < len(q.answers))
+              or (type(given) is bool and q.type == "true_false")):
+        try:
+            given = _check(q, given)
+        except ResponseError as exc:
+            raise ResponseError(f"question {index}: {exc}") from None
 
     if given is None or q.type == "description":
         pass
@@ -129,15 +141,18 @@ def _grade_one(index: int, q: Question, given: object, manual: float | None) -> 
 
     if q.type != "description" and q.general_feedback:
         feedback.append(q.general_feedback)
-    score = min(max(score, 0.0), 1.0)
+    score = 0.0 if score < 0.0 else 1.0 if score > 1.0 else score  # min(max(score, 0.0), 1.0)
     return QuestionResult(
         index=index,
         score=score,
         is_correct=q.type != "description" and not pending and score > _RIGHT,
         is_pending=pending,
         given=given,
-        feedback=[f for f in feedback if f],
+        feedback=list(filter(None, feedback)),
     )
+
+
+_CHOICE_TYPES = frozenset({"multiple_choice", "missing_word"})
 
 
 def _best(q: Question, matches: Callable[[Answer], bool]) -> Answer | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -17,10 +19,10 @@ from sqlalchemy.orm import defer
 from learning.content.models import Course
 from learning.content.parser import QuizSettings
 from learning.content.queries import ModuleInfo, RevisionView, revision_view
-from learning.db import utcnow
+from learning.db import utcnow, write_block
 from learning.extensions import db
 from learning.i18n import N_, UserError
-from learning.prepared import Prepared
+from learning.prepared import Prepared, write_transaction
 from learning.progress import services as progress
 from learning.progress.models import Enrollment, ModuleProgress
 from learning.progress.services import EnrollmentState
@@ -183,6 +185,9 @@ class QuizPlan:
     settings: QuizSettings
     pool: list[dict]  # the module's questions as stored in the revision
     questions: list[Question | None]  # the pool read once (None: left to the attempt's copy)
+    # Each pool question's JSON as the attempts column stores it, without its closing brace:
+    # how drawn_questions recognises a drawn copy in the column's text without reading it.
+    prefixes: list[str | None]
 
     def module(self, slug: str) -> ModuleInfo | None:
         return next((m for m in self.modules if m.slug == slug), None)
@@ -207,7 +212,8 @@ def quiz_plan(revision_id: int, module_slug: str, language: str) -> QuizPlan | N
             modules=list(view.modules), is_sequential=view.is_sequential,
             required_modules=list(view.required_modules), required_quizzes=list(view.required_quizzes),
             settings=settings_for(view, module_slug, language), pool=pool,
-            questions=[_read_question(q) for q in pool],
+            questions=(questions := [_read_question(q) for q in pool]),
+            prefixes=_prefixes(pool, questions),
         )
         cache.put(key, plan)
     return plan
@@ -235,6 +241,15 @@ class _PlanCache:
                 self.items.popitem(last=False)
 
 
+def _prefixes(pool: list[dict], questions: list[Question | None]) -> list[str | None]:
+    serialize = db.engine.dialect._json_serializer or json.dumps  # as the JSON column writes
+    out: list[str | None] = []
+    for data, question in zip(pool, questions):
+        text = serialize(data) if question is not None and isinstance(data, dict) else ""
+        out.append(text[:-1] if text.startswith("{") and text.endswith("}") else None)
+    return out
+
+
 def _read_question(data: dict) -> Question | None:
     try:
         return question_from_dict(data)
@@ -259,6 +274,59 @@ def attempt_questions(plan: QuizPlan | None, stored: list[dict]) -> list[Questio
                 question = None
         out.append(question if question is not None else question_from_dict(data))
     return out
+
+
+# What draw_questions adds to a pool question, as the JSON column writes it (the answer order
+# is not read when grading; match options only from a short list without brackets or escapes).
+_DRAWN_TAIL = re.compile(r'"source_index": (0|[1-9]\d{0,8}), '
+                         r'"answer_order": \[(?:(?:0|[1-9]\d*)(?:, (?:0|[1-9]\d*))*)?\], '
+                         r'"match_options": (\[[^\[\]\\]*\])\}')
+_NO_OPTIONS = {"match_options": []}
+
+
+def drawn_questions(plan: QuizPlan | None, stored: list | str) -> tuple[list, list[Question]]:
+    """The attempt's questions as drawn and as Question objects (attempt_questions).
+
+    `stored` is the attempt's column, parsed or (on SQLite) its JSON text. The text is not
+    parsed when every question in it is exactly the JSON of its pool question followed by the
+    draw's keys: the plan's questions are used, with only their match options (what
+    parse_responses reads of the drawn copy). Anything else is parsed and read as before.
+    """
+    if isinstance(stored, str):
+        fast = _drawn_from_text(plan, stored) if plan is not None else None
+        if fast is not None:
+            return fast
+        stored = json.loads(stored)
+    return stored, attempt_questions(plan, stored)
+
+
+def _drawn_from_text(plan: QuizPlan, text: str) -> tuple[list, list[Question]] | None:
+    prefixes, pool_questions = plan.prefixes, plan.questions
+    drawn: list[dict] = []
+    questions: list[Question] = []
+    pos, end = 1, len(text) - 1
+    if not (text.startswith("[") and text.endswith("]")) or end == pos:
+        return None
+    while True:
+        tail = text.find(', "source_index": ', pos)
+        if tail < 0:
+            return None
+        match = _DRAWN_TAIL.match(text, tail + 2)
+        if match is None:
+            return None
+        index = int(match.group(1))
+        prefix = prefixes[index] if index < len(prefixes) else None
+        if prefix is None or tail - pos != len(prefix) or not text.startswith(prefix, pos):
+            return None
+        options = match.group(2)
+        drawn.append(_NO_OPTIONS if options == "[]" else {"match_options": json.loads(options)})
+        questions.append(pool_questions[index])
+        pos = match.end()
+        if pos == end:
+            return drawn, questions
+        if not text.startswith(", ", pos):
+            return None
+        pos += 2
 
 
 _CHOICE_TYPES = frozenset({"multiple_choice", "missing_word"})
@@ -344,7 +412,7 @@ class AttemptState:
     module_slug: str
     language: str
     token: str
-    questions: list
+    questions: list | str  # as drawn; on SQLite the column's JSON text (see drawn_questions)
     started_at: datetime
     deadline_at: datetime | None
     submitted_at: datetime | None
@@ -371,14 +439,27 @@ _SUBMISSION = (
 )
 
 
+def _submission_query(dialect: str) -> sa.Select:
+    if dialect != "sqlite":
+        return _SUBMISSION
+    # The questions as the column's text, read only when they are not the plan's (drawn_questions).
+    text = sa.type_coerce(_a.c.questions, sa.UnicodeText()).label("questions")
+    return _SUBMISSION.with_only_columns(
+        *(text if column.key == "questions" else column for column in _SUBMISSION.selected_columns),
+        maintain_column_froms=True,
+    )
+
+
+_LOAD_SUBMISSION = Prepared(_submission_query)
+
+
 def load_submission(user, course_slug: str, token: str) -> Submission | None:
     """The learner's enrolment in the course and the attempt with `token` (if any), in one
-    query; None when the course is unknown or the learner is not enrolled."""
+    query; None when the course is unknown or the learner is not enrolled. A prepared query on
+    the request's own connection (learning.prepared), not the Session's."""
     if len(course_slug) > 100:
         return None
-    row = db.session.connection().execute(
-        _SUBMISSION, {"user_id": user.id, "token": token[:64], "slug": course_slug}
-    ).first()
+    row = _LOAD_SUBMISSION.first(user_id=user.id, token=token[:64], slug=course_slug)
     if row is None:
         return None
     enrollment = EnrollmentState(row.enrollment_id, user.id, row.course_id, row.enrollment_revision_id,
@@ -410,8 +491,8 @@ def grade_submission(user, plan: QuizPlan | None, attempt: AttemptState, form) -
         return None
     if form.get("attempt") != attempt.token:
         raise QuizError(N_("This form does not belong to this attempt."))
-    questions = attempt_questions(plan, attempt.questions)
-    responses = parse_responses(attempt.questions, questions, form)
+    stored, questions = drawn_questions(plan, attempt.questions)
+    responses = parse_responses(stored, questions, form)
     now = utcnow()
     submitted_at = now
     if attempt.deadline_at is not None and now > attempt.deadline_at:
@@ -426,7 +507,7 @@ def grade_submission(user, plan: QuizPlan | None, attempt: AttemptState, form) -
     score = round(result.score_percent, 2)
     return Graded(
         submitted_at=submitted_at,
-        responses={str(k): _jsonable(v) for k, v in responses.items()},
+        responses={str(k): v if type(v) in _AS_IS else _jsonable(v) for k, v in responses.items()},
         results=[{"score": r.score, "is_correct": r.is_correct, "is_pending": r.is_pending,
                   "feedback": r.feedback} for r in result.results],
         score=score,
@@ -442,12 +523,40 @@ _CLAIM = (
             results=sa.bindparam("results"), score=sa.bindparam("score"),
             is_passed=sa.bindparam("is_passed"), has_pending=sa.bindparam("has_pending"))
 )
+# The claim on the request's prepared connection: the claimed row's id comes back, none when lost.
+_PREPARED_CLAIM = Prepared(_CLAIM.returning(_a.c.id))
 
 
 def store_submission(user, enrollment: EnrollmentState, plan: QuizPlan, attempt: AttemptState,
                      graded: Graded) -> bool:
-    """Write a graded submission. Returns False (having written nothing) when another request
-    submitted the attempt first: the claim, a conditional UPDATE, lets only one through."""
+    """Write a graded submission, all of it in one short transaction (committed here). Returns
+    False (having written nothing) when another request submitted the attempt first: the claim,
+    a conditional UPDATE, lets only one through.
+
+    Prepared statements on the request's own connection (learning.prepared.write_transaction);
+    a submission that completes the course is rolled back there and written through the Session
+    instead (store_submission_in_session), as every completion is.
+    """
+    try:
+        with write_transaction():
+            claimed = _PREPARED_CLAIM.first(
+                attempt_id=attempt.id, submitted_at=graded.submitted_at, responses=graded.responses,
+                results=graded.results, score=graded.score, is_passed=graded.is_passed,
+                has_pending=graded.has_pending,
+            )
+            if claimed is None:
+                return False
+            _record_outcome(user, enrollment, plan, attempt, graded, prepared=True)
+        return True
+    except progress.CompletionDue:
+        pass
+    with write_block(db.session):
+        return store_submission_in_session(user, enrollment, plan, attempt, graded)
+
+
+def store_submission_in_session(user, enrollment: EnrollmentState, plan: QuizPlan,
+                                attempt: AttemptState, graded: Graded) -> bool:
+    """store_submission through the Session, in the caller's transaction (the caller commits)."""
     connection = db.session.connection()
     claimed = connection.execute(_CLAIM, {
         "attempt_id": attempt.id, "submitted_at": graded.submitted_at, "responses": graded.responses,
@@ -465,7 +574,10 @@ def submit_attempt(user, enrollment: EnrollmentState, plan: QuizPlan, attempt: A
     """Grade and store one submission (reads and writes in the caller's transaction).
     Returns whether it was graded now; a replay or a lost race grades nothing."""
     graded = grade_submission(user, plan, attempt, form)
-    return graded is not None and store_submission(user, enrollment, plan, attempt, graded)
+    return graded is not None and store_submission_in_session(user, enrollment, plan, attempt, graded)
+
+
+_AS_IS = frozenset({int, bool, str, float, list})  # what _jsonable returns unchanged
 
 
 def _jsonable(value):
@@ -477,18 +589,24 @@ def _jsonable(value):
 
 
 def _record_outcome(user, enrollment: EnrollmentState, plan: QuizPlan, attempt: AttemptState,
-                    graded: Graded) -> None:
-    """Update the module's progress, write the statement, and complete the course if due."""
-    from learning.progress.statements import insert_statement
+                    graded: Graded, *, prepared: bool = False) -> None:
+    """Update the module's progress, write the statement, and complete the course if due.
+    `prepared`: with prepared statements in a write_transaction, raising CompletionDue instead
+    of completing the course."""
+    from learning.progress.statements import insert_statement, write_statement
     from learning.progress.xapi import iso_duration
 
     slug = attempt.module_slug
-    row = progress.record_quiz_attempt(user, enrollment, slug, score=graded.score,
-                                       passed=graded.is_passed)
+    if prepared:
+        row = progress.prepared_quiz_attempt(user.id, enrollment, slug, score=graded.score,
+                                             passed=graded.is_passed)
+    else:
+        row = progress.record_quiz_attempt(user, enrollment, slug, score=graded.score,
+                                           passed=graded.is_passed)
     if not graded.has_pending:
         course = plan.course_slug
         duration = (graded.submitted_at - attempt.started_at).total_seconds()
-        insert_statement(
+        (write_statement if prepared else insert_statement)(
             user, "passed" if graded.is_passed else "failed",
             f"/courses/{course}/{slug}/quiz", plan.info.titles,
             result={"score": {"scaled": round(graded.score / 100, 4), "raw": graded.score,
@@ -497,7 +615,10 @@ def _record_outcome(user, enrollment: EnrollmentState, plan: QuizPlan, attempt: 
                     "duration": iso_duration(max(0.0, duration))},
             parent_path=f"/courses/{course}/{slug}",
         )
-    progress.refresh_course_after_quiz(user, enrollment, plan, slug, row)
+    if prepared:
+        progress.prepared_course_after_quiz(user.id, enrollment, plan, slug, row)
+    else:
+        progress.refresh_course_after_quiz(user, enrollment, plan, slug, row)
 
 
 # --------------------------------------------------------------------------- hand grades

@@ -12,7 +12,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from learning.content import queries
-from learning.db import write_block, write_intent
+from learning.db import write_intent
 from learning.extensions import db
 from learning.progress import services as progress
 from learning.quizzes import services
@@ -100,7 +100,8 @@ def take(course_slug: str, module_slug: str, token: str):
 
 def _reads_first(view):
     """The request begins with a read transaction; the view takes the write lock itself, for
-    its writes only (learning.db.write_block), and never while it grades."""
+    its writes only (learning.db.write_block, learning.prepared.write_transaction), and never
+    while it grades."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -119,8 +120,9 @@ def _reads_first(view):
 def submit(course_slug: str, module_slug: str, token: str):
     if (request.content_length or 0) > current_app.config["MAX_FORM_BYTES"]:
         abort(413)
+    user = current_user._get_current_object()  # the proxy costs a lookup on every use
     # The same checks, in the same order, as _load and _attempt, from one query.
-    loaded = services.load_submission(current_user, course_slug, token)
+    loaded = services.load_submission(user, course_slug, token)
     if loaded is None:
         abort(404)  # no such course, or not enrolled
     enrollment, attempt = loaded.enrollment, loaded.attempt
@@ -135,12 +137,12 @@ def submit(course_slug: str, module_slug: str, token: str):
     if info is None or not info.has_quiz:
         abort(404)
     if outline.is_sequential:
-        states = progress.module_states(outline, progress.quiz_progress_rows(current_user, enrollment))
+        states = progress.module_states(outline, progress.progress_snapshot(user.id, enrollment))
         if states[module_slug].is_locked:
             abort(403)
     if attempt is None:
         abort(404)
-    if attempt.user_id != current_user.id:
+    if attempt.user_id != user.id:
         abort(403)
     if not g.get("csrf_valid"):  # CSRFProtect has checked it already, unless turned off
         try:
@@ -148,13 +150,12 @@ def submit(course_slug: str, module_slug: str, token: str):
         except ValidationError:
             abort(400)
     try:
-        graded = services.grade_submission(current_user, plan, attempt, request.form)
+        graded = services.grade_submission(user, plan, attempt, request.form)
     except services.QuizError as error:
         db.session.rollback()
         abort(400, description=error.translated())
-    if graded is not None:
-        with write_block(db.session):
-            services.store_submission(current_user, enrollment, plan, attempt, graded)
+    if graded is not None:  # written in a short transaction of its own
+        services.store_submission(user, enrollment, plan, attempt, graded)
     return redirect(url_for("quizzes.result", course_slug=course_slug, module_slug=module_slug,
                             token=attempt.token), code=303)
 
