@@ -22,7 +22,7 @@ from learning.db import write_block
 from learning.templating import hole, render_page_shell
 from learning.extensions import db
 from learning.progress import services as progress
-from learning.progress.queries import course_and_enrollment, lesson_course_and_enrollment
+from learning.progress.queries import course_and_enrollment, lesson_context
 from learning.progress.records import record_status
 
 bp = Blueprint("content", __name__)
@@ -125,20 +125,21 @@ def recertify(course_slug: str):
 @bp.route("/courses/<course_slug>/<module_slug>")
 @login_required
 def module(course_slug: str, module_slug: str):
-    # The lesson page is the hottest page: prepared statements (learning.prepared) for course
-    # and enrolment and for the progress rows, the HTML from the worker's cache, and the visit
+    # The lesson page is the hottest page: one prepared statement (learning.prepared) for
+    # course, enrolment and progress rows, the page from the worker's shells, and the visit
     # written in a short write transaction of its own after the reads.
-    course, enrollment = lesson_course_and_enrollment(course_slug, current_user.id)
+    course, enrollment, rows = lesson_context(course_slug, current_user.id)
     if course is None:
         abort(404)
     if enrollment is None:
         with write_block(db.session):
             enrollment, _created = progress.enroll(current_user, _load_course(course_slug))
+        rows = progress.progress_snapshot(current_user.id, enrollment)
     view = queries.revision_view(enrollment.revision_id)
     info = view.module(module_slug)
     if info is None:
         abort(404)
-    states = progress.module_states(view, progress.progress_snapshot(current_user.id, enrollment))
+    states = progress.module_states(view, rows)
     state = states[module_slug]
     language = _language()
     if state.is_locked:

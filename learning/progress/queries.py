@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from learning.content.models import Course, CourseRevision
 from learning.db import RowLoader
 from learning.extensions import db
 from learning.prepared import Prepared
-from learning.progress.models import CompletionRecord, Enrollment, RecordRevocation
+from learning.progress.models import CompletionRecord, Enrollment, ModuleProgress, RecordRevocation
 
 
 _COURSES = RowLoader(Course)
@@ -34,12 +35,17 @@ def course_and_enrollment(slug: str, user_id: int) -> tuple[Course | None, Enrol
     return _COURSES.load(db.session, row, "course_"), _ENROLLMENTS.load(db.session, row, "enrollment_")
 
 
+_PROGRESS = ModuleProgress.__table__
 _LESSON = Prepared(
     sa.select(Course.id, Course.slug, Course.current_revision_id,
               Enrollment.id.label("enrollment_id"), Enrollment.revision_id, Enrollment.cycle,
-              Enrollment.completed_at, Enrollment.last_module_slug)
+              Enrollment.completed_at, Enrollment.last_module_slug,
+              *[column.label(f"progress_{column.key}") for column in _PROGRESS.columns])
     .outerjoin(Enrollment, sa.and_(Enrollment.course_id == Course.id,
                                    Enrollment.user_id == sa.bindparam("user_id")))
+    .outerjoin(_PROGRESS, sa.and_(_PROGRESS.c.user_id == Enrollment.user_id,
+                                  _PROGRESS.c.revision_id == Enrollment.revision_id,
+                                  _PROGRESS.c.cycle == Enrollment.cycle))
     .where(Course.slug == sa.bindparam("slug"), Course.current_revision_id.is_not(None))
 )
 
@@ -60,19 +66,32 @@ class LessonEnrollment(NamedTuple):
     last_module_slug: str | None
 
 
-def lesson_course_and_enrollment(slug: str, user_id: int) -> tuple[LessonCourse | None, LessonEnrollment | None]:
-    """course_and_enrollment for the lesson page, which only reads them: one prepared query
-    (learning.prepared) and plain values instead of ORM objects."""
+# A learner's progress in one module, read-only, with ModuleProgress's attributes.
+ProgressRow = namedtuple("ProgressRow", [column.key for column in _PROGRESS.columns])
+_PROGRESS_LABELS = [f"progress_{column.key}" for column in _PROGRESS.columns]
+
+
+def lesson_context(slug: str, user_id: int) -> tuple[LessonCourse | None, LessonEnrollment | None, dict]:
+    """What the lesson page reads: the published course, this learner's enrolment (or None)
+    and their progress per module in it, in one prepared query (learning.prepared), as plain
+    values instead of ORM objects."""
     if len(slug) > 100:
-        return None, None
-    row = _LESSON.first(slug=slug, user_id=user_id)
-    if row is None:
-        return None, None
-    course = LessonCourse(row.id, row.slug, row.current_revision_id)
-    if row.enrollment_id is None:
-        return course, None
-    return course, LessonEnrollment(row.enrollment_id, user_id, row.id, row.revision_id, row.cycle,
-                                    row.completed_at, row.last_module_slug)
+        return None, None, {}
+    rows = _LESSON.all(slug=slug, user_id=user_id)
+    if not rows:
+        return None, None, {}
+    first = rows[0]
+    course = LessonCourse(first.id, first.slug, first.current_revision_id)
+    if first.enrollment_id is None:
+        return course, None, {}
+    enrollment = LessonEnrollment(first.enrollment_id, user_id, first.id, first.revision_id,
+                                  first.cycle, first.completed_at, first.last_module_slug)
+    progress = {}
+    for row in rows:
+        if row.progress_id is not None:
+            values = ProgressRow._make(getattr(row, label) for label in _PROGRESS_LABELS)
+            progress[values.module_slug] = values
+    return course, enrollment, progress
 
 
 def dashboard_rows(user) -> list[tuple[Course, Enrollment, CourseRevision]]:

@@ -396,12 +396,7 @@ def refresh_course_after_quiz(user, enrollment: EnrollmentState, outline, module
     percentage; when the rule now holds, complete the course through refresh_course.
     `outline` is the revision's view, or anything with its required_modules and
     required_quizzes (the quiz's cached plan)."""
-    needed = set(outline.required_modules) | set(outline.required_quizzes)
-    if needed <= {module_slug}:
-        rows = {module_slug: row}
-    else:
-        rows = quiz_progress_rows(user, enrollment)
-    percent = percent_complete(outline, rows)
+    percent = _percent_after_quiz(outline, module_slug, row, lambda: quiz_progress_rows(user, enrollment))
     if percent == 100 and enrollment.completed_at is None:
         # Completion: once per enrolment cycle, so the ORM path every completion takes.
         record = db.session.get(Enrollment, enrollment.id)
@@ -413,6 +408,14 @@ def refresh_course_after_quiz(user, enrollment: EnrollmentState, outline, module
             "enrollment_id": enrollment.id, "last_module_slug": module_slug, "percent_complete": percent})
         enrollment.last_module_slug, enrollment.percent_complete = module_slug, percent
     return None
+
+
+def _percent_after_quiz(outline, module_slug: str, row, all_rows) -> int:
+    """The course's percentage after a quiz whose progress row is `row`; the learner's other
+    rows (`all_rows()`) are read only when other modules count too."""
+    needed = set(outline.required_modules) | set(outline.required_quizzes)
+    rows = {module_slug: row} if needed <= {module_slug} else all_rows()
+    return percent_complete(outline, rows)
 
 
 # The same writes on the request's prepared connection (learning.prepared), inside the quiz
@@ -440,12 +443,7 @@ def prepared_course_after_quiz(user_id: int, enrollment: EnrollmentState, outlin
     """refresh_course_after_quiz as prepared statements (in the caller's write_transaction),
     writing the same. Raises CompletionDue, having written nothing more, when the course is
     now complete."""
-    needed = set(outline.required_modules) | set(outline.required_quizzes)
-    if needed <= {module_slug}:
-        rows = {module_slug: row}
-    else:
-        rows = progress_snapshot(user_id, enrollment)
-    percent = percent_complete(outline, rows)
+    percent = _percent_after_quiz(outline, module_slug, row, lambda: progress_snapshot(user_id, enrollment))
     if percent == 100 and enrollment.completed_at is None:
         raise CompletionDue
     if enrollment.last_module_slug != module_slug or enrollment.percent_complete != percent:

@@ -75,12 +75,17 @@ def test_quiz_page_never_contains_answers_feedback_or_weights(client, login_as, 
         assert re.fullmatch(r"\d+|true|false", attributes["value"])
 
 
-def test_passing_the_quiz_and_reading_completes_the_course(app, client, login_as, sample_course):
-    user_id, _ = login_as("learner", language="en")
+def read_both_modules(client) -> None:
+    """Read the sample course's two modules to their end (the quiz then completes the course)."""
     page = client.get("/courses/sample/01-welcome").get_data(as_text=True)
     client.post("/courses/sample/01-welcome/read", data={"csrf_token": csrf_from(page), "position": "2"})
     page = client.get("/courses/sample/02-check").get_data(as_text=True)
     client.post("/courses/sample/02-check/read", data={"csrf_token": csrf_from(page), "position": "1"})
+
+
+def test_passing_the_quiz_and_reading_completes_the_course(app, client, login_as, sample_course):
+    user_id, _ = login_as("learner", language="en")
+    read_both_modules(client)
     url, html = start_quiz(client)
     data = answers_for(app, url) | {"csrf_token": csrf_from(html)}
     response = client.post(url, data=data)
