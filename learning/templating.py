@@ -130,16 +130,13 @@ def install(app: Flask) -> None:
 
     fragments: dict[tuple, Markup] = {}
 
-    def fragment(template_name: str, cache_key=None, **values) -> Markup:
+    def fragment(template_name: str, **values) -> Markup:
         """A template part rendered once per worker for the same values, language and mount
         point (the site navigation, the language picker). The part sees only `values` and the
-        template globals, so everything it depends on is in the key. When the values are
-        objects, `cache_key` names what determines them instead (the text of a module: the
-        immutable revision, the module and the languages)."""
+        template globals, so everything it depends on is in the key."""
         if app.debug or not has_request_context():
             return Markup(app.jinja_env.get_template(template_name).render(**values))
-        key = (template_name, str(get_locale()), request.script_root,
-               *((("cache_key", cache_key),) if cache_key is not None else sorted(values.items())))
+        key = (template_name, str(get_locale()), request.script_root, *sorted(values.items()))
         try:
             html = fragments.get(key)
         except TypeError:  # an unhashable value: render it every time
@@ -189,10 +186,9 @@ class PageShells:
 
     The key must hold everything else the page depends on (the template, language, mount
     point and role are added; the lesson page adds the immutable revision, the module, the
-    language shown and whether it is read). A request
-    then costs a join of the shell's parts with its values instead of a template render,
-    which on the lesson page was a quarter of the request. In debug mode (templates reload)
-    every request renders a new shell.
+    language shown and whether it is read). A request then costs a join of the shell's parts
+    with its values instead of a template render, which on the lesson page was a quarter of
+    the request. In debug mode (templates reload) every request renders a new shell.
     """
 
     def __init__(self, app: Flask, size: int = 128) -> None:

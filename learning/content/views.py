@@ -19,11 +19,11 @@ from learning.content.forms import (
 )
 from learning.content.services import media_path
 from learning.db import write_block
-from learning.templating import hole, render_page_shell
 from learning.extensions import db
 from learning.progress import services as progress
 from learning.progress.queries import course_and_enrollment, lesson_context
 from learning.progress.records import record_status
+from learning.templating import hole, render_page_shell
 
 bp = Blueprint("content", __name__)
 

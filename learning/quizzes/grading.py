@@ -97,7 +97,7 @@ def _grade_one(index: int, q: Question, given: object, manual: float | None) -> 
     # The usual responses, already in the form _check returns them, skip it.
     if given is None or q.type == "description":
         given = None
-    elif not ((type(given) is int and q.type in _CHOICE_TYPES and 0 <= given < len(q.answers))
+    elif not ((type(given) is int and q.type in CHOICE_TYPES and 0 <= given < len(q.answers))
               or (type(given) is bool and q.type == "true_false")):
         try:
             given = _check(q, given)
@@ -152,7 +152,8 @@ def _grade_one(index: int, q: Question, given: object, manual: float | None) -> 
     )
 
 
-_CHOICE_TYPES = frozenset({"multiple_choice", "missing_word"})
+# Questions answered by the index of one choice.
+CHOICE_TYPES = frozenset({"multiple_choice", "missing_word"})
 
 
 def _best(q: Question, matches: Callable[[Answer], bool]) -> Answer | None:

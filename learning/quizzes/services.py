@@ -329,7 +329,6 @@ def _drawn_from_text(plan: QuizPlan, text: str) -> tuple[list, list[Question]] |
         pos += 2
 
 
-_CHOICE_TYPES = frozenset({"multiple_choice", "missing_word"})
 _TRUE_FALSE = {"true": True, "false": False}
 
 
@@ -367,7 +366,7 @@ def parse_responses(stored: list[dict], questions: list[Question], form) -> dict
         values = form.getlist(f"q{i}")
         if len(values) == 1:  # the usual answer, one choice: what normalise_response makes of it
             value = values[0]
-            if question.type in _CHOICE_TYPES:
+            if question.type in grading.CHOICE_TYPES:
                 if len(value) <= 9 and value.isdigit() and value.isascii() and int(value) < len(question.answers):
                     responses[i] = int(value)
                     continue
