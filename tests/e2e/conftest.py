@@ -37,9 +37,29 @@ def browser():
     playwright.stop()
 
 
+def _closed_before_sending(app):
+    """The app with each response read whole and closed before the server writes it.
+
+    When the browser drops a connection (an aborted favicon or image load), Werkzeug's
+    development server fails while draining the socket and never closes the response, so a
+    static file stays open until garbage collection: a ResourceWarning, which this suite turns
+    into an error in whichever test runs then.
+    """
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
