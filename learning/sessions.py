@@ -5,13 +5,26 @@ so sessions signed before and after this module are interchangeable. Flask build
 serializer for every request and itsdangerous derives the signing key from the secret
 again for every signature it makes or checks; both depend only on the secret keys, so
 they are kept until the keys change.
+
+A browser sends the same cookie with every request until the session changes (the login
+refreshes it at most once a minute), so each worker also remembers the cookies it has
+already verified: the exact cookie string, signature included, with its signing time and
+contents. A remembered cookie skips the decoding, decompression and HMAC check, but not the
+age check, and is forgotten when the keys change.
 """
 
 from __future__ import annotations
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+import time
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+# Cookies whose values are all of these are remembered: a session holding a list or a dict
+# (flashed messages) may be changed in place by the request, so it is decoded afresh.
+_SCALARS = (str, int, float, bool, type(None))
+VERIFIED_COOKIES_KEPT = 4096
 
 
 class _KeyCachingSigner(TimestampSigner):
@@ -31,10 +44,36 @@ class _KeyCachingSigner(TimestampSigner):
 
 
 class CookieSessionInterface(SecureCookieSessionInterface):
-    """SecureCookieSessionInterface with one serializer per set of secret keys."""
+    """SecureCookieSessionInterface with one serializer per set of secret keys, and the
+    cookies it verified remembered (see the module's docstring)."""
 
     def __init__(self) -> None:
         self._serializer: tuple[tuple, URLSafeTimedSerializer | None] | None = None
+        self._verified: dict[str, tuple[int, dict]] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        known = self._verified.get(value)
+        if known is not None:
+            signed_at, data = known
+            if 0 <= int(time.time()) - signed_at <= max_age:  # itsdangerous's age check
+                return self.session_class(data)
+            del self._verified[value]
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if isinstance(data, dict) and all(isinstance(item, _SCALARS) for item in data.values()):
+            if len(self._verified) >= VERIFIED_COOKIES_KEPT:
+                self._verified.clear()
+            self._verified[value] = (int(signed_at.timestamp()), dict(data))
+        return self.session_class(data)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
@@ -45,4 +84,5 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         if serializer is not None and serializer.signer is TimestampSigner:
             serializer.signer = _KeyCachingSigner
         self._serializer = (keys, serializer)
+        self._verified.clear()  # verified with the keys that have just changed
         return serializer

@@ -1,0 +1,68 @@
+"""The session cookie: verified cookies remembered per worker (learning/sessions.py)."""
+
+from __future__ import annotations
+
+import time
+
+from flask.sessions import SecureCookieSessionInterface
+
+import learning.sessions as sessions
+
+
+def _open(app, cookie: str | None):
+    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    with app.test_request_context("/", headers=headers) as context:
+        return app.session_interface.open_session(app, context.request)
+
+
+def test_a_remembered_cookie_reads_the_same_and_each_request_gets_its_own_copy(app):
+    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps(
+        {"_user_id": "7", "seen_at": 100, "language": "kk"})
+    first = _open(app, cookie)
+    assert dict(first) == {"_user_id": "7", "seen_at": 100, "language": "kk"}
+    assert cookie in app.session_interface._verified
+    first["seen_at"] = 200  # a request changing its session...
+    first["extra"] = True
+    second = _open(app, cookie)
+    assert dict(second) == {"_user_id": "7", "seen_at": 100, "language": "kk"}  # ...changes no other
+    assert not second.modified
+
+
+def test_a_session_holding_a_list_is_decoded_afresh_every_time(app):
+    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps(
+        {"_flashes": [["info", "Saved"]]})
+    first = _open(app, cookie)
+    first["_flashes"].append(["info", "changed in place"])
+    assert cookie not in app.session_interface._verified
+    assert _open(app, cookie)["_flashes"] == [["info", "Saved"]]
+
+
+def test_a_remembered_cookie_still_expires_and_a_tampered_one_is_refused(app, monkeypatch):
+    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"_user_id": "7"})
+    assert _open(app, cookie)["_user_id"] == "7"
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = time.time() + lifetime + 5
+    monkeypatch.setattr(sessions.time, "time", lambda: later)
+    assert dict(_open(app, cookie)) == {}  # too old, remembered or not
+    assert cookie not in app.session_interface._verified
+    monkeypatch.undo()
+    body, _dot, signature = cookie.rpartition(".")
+    forged = f"{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    assert dict(_open(app, forged)) == {}
+    assert forged not in app.session_interface._verified
+
+
+def test_remembered_cookies_are_forgotten_when_the_keys_change(app):
+    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"_user_id": "7"})
+    assert _open(app, cookie)["_user_id"] == "7"
+    app.config.update(SECRET_KEY="another-secret-key-of-reasonable-length", SECRET_KEY_FALLBACKS=[])
+    assert dict(_open(app, cookie)) == {}
+    assert cookie not in app.session_interface._verified
+
+
+def test_the_store_is_bounded(app, monkeypatch):
+    monkeypatch.setattr(sessions, "VERIFIED_COOKIES_KEPT", 3)
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    for n in range(7):
+        assert _open(app, serializer.dumps({"n": n}))["n"] == n
+        assert len(app.session_interface._verified) <= 3
