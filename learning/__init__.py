@@ -51,7 +51,32 @@ def create_app(config=None) -> Flask:
     _register_template_helpers(app)
     template_cache.install(app)
     _limit_only_decorated_views(app)
+    _check_coroutines_once(app)
     return app
+
+
+def _check_coroutines_once(app: Flask) -> None:
+    """Remember, per function, Flask's answer to "is this an async view or hook?".
+
+    Flask asks it of every hook, view and error handler on every request (a dozen times:
+    inspect.iscoroutinefunction, unwrapping partials and methods), and the answer never
+    changes for a given function.
+    """
+    checked: dict = {}
+    ensure_sync = app.ensure_sync
+
+    def ensure_sync_once(func):
+        try:
+            return checked[func]
+        except KeyError:
+            if len(checked) > 10_000:  # functions made on the fly: do not keep them all
+                checked.clear()
+            runnable = checked[func] = ensure_sync(func)
+            return runnable
+        except TypeError:  # an unhashable callable object
+            return ensure_sync(func)
+
+    app.ensure_sync = ensure_sync_once
 
 
 def _init_extensions(app: Flask) -> None:

@@ -69,6 +69,8 @@ def register_input_guards(app) -> None:
         # NUL is never text a person typed, and PostgreSQL cannot store it in a text column.
         if "\x00" in request.path:
             abort(404)
+        if request.method in {"GET", "HEAD"} and not request.query_string:
+            return  # no fields to check (most page views)
         for source in (request.args, request.form if request.method not in {"GET", "HEAD"} else None):
             if not source:
                 continue
