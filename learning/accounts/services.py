@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import secrets
 from functools import lru_cache
@@ -10,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, g, request
 
 from learning.accounts.models import LANGUAGES, ROLES, AuthSession, OrgUnit, User
 from learning.db import RowLoader, utcnow
@@ -201,24 +203,90 @@ def end_other_sessions(user: User, keep_token: str | None) -> int:
 
 
 _USERS = RowLoader(User)
-_SESSION_USER = Prepared(
-    sa.select(*_USERS.columns())
-    .join(AuthSession.__table__, AuthSession.user_id == User.id)
-    .where(
-        User.id == sa.bindparam("user_id"),
-        AuthSession.id == sa.bindparam("session_id"),
-        AuthSession.revoked_at.is_(None),
-        User.is_active_account.is_(True),
-    )
+_LIVE_LOGIN = (
+    User.id == sa.bindparam("user_id"),
+    AuthSession.id == sa.bindparam("session_id"),
+    AuthSession.revoked_at.is_(None),
+    User.is_active_account.is_(True),
 )
+_SESSION_USER = Prepared(
+    sa.select(*_USERS.columns()).join(AuthSession.__table__, AuthSession.user_id == User.id)
+    .where(*_LIVE_LOGIN)
+)
+_USER_PREFIX = "session_user__"
+
+
+class PageQuery:
+    """A page's first query, read in the same statement as the session user (one round trip
+    fewer on every request of that page: the lesson page's course, enrolment and progress).
+
+    `statement` selects what the page reads for the user `:user_id`; `params(view_args)`
+    gives its other parameters from the URL (None when the URL cannot match, and the user is
+    then loaded alone). A view declares it with `@reads_with_session_user(page_query)`; the
+    user loader runs the combined statement, and the view takes the rows with `rows(...)`
+    (None when they were not read with the user: a test client's login, an API request).
+    Nothing of the page is read when the login is not live: the rows come only with a user.
+    """
+
+    def __init__(self, statement, params) -> None:
+        self.statement = statement  # a Select, or a function of the database kind making it
+        self.params = params
+        self.row_type = None
+        self._width = len(_USERS.fields)
+        self.combined = Prepared(self._combined)
+
+    def _combined(self, dialect: str) -> sa.Select:
+        statement = self.statement if isinstance(self.statement, sa.Select) else self.statement(dialect)
+        page = statement.subquery("page")
+        if self.row_type is None:  # the same names on every database
+            self.row_type = collections.namedtuple("PageRow", [column.key for column in page.c])
+        return (
+            sa.select(*_USERS.columns(_USER_PREFIX), *page.c)
+            .select_from(User.__table__.join(AuthSession.__table__, AuthSession.user_id == User.id)
+                         .outerjoin(page, sa.true()))
+            .where(*_LIVE_LOGIN)
+        )
+
+    def load(self, user_id: int, session_id: str, params: dict) -> User | None:
+        rows = self.combined.all(user_id=user_id, session_id=session_id, **params)
+        if not rows:
+            return None
+        page = [self.row_type._make(row[self._width:]) for row in rows]
+        # The outer join gives one row of NULLs when the page's query matches nothing.
+        if len(page) == 1 and all(value is None for value in page[0]):
+            page = []
+        g._page_rows = (self, {**params, "user_id": user_id}, page)
+        return _USERS.load(db.session, rows[0], _USER_PREFIX)
+
+    def rows(self, **params) -> list | None:
+        """The rows read with the session user for these parameters, or None."""
+        held = g.get("_page_rows")
+        if held is None or held[0] is not self or held[1] != params:
+            return None
+        return held[2]
+
+
+def reads_with_session_user(page_query: PageQuery):
+    """Mark a view whose first query is read with the session user (see PageQuery)."""
+    def mark(view):
+        view.page_query = page_query
+        return view
+    return mark
 
 
 def load_session_user(user_id: str, token: str | None) -> User | None:
     """The user of a live login: one prepared query joining the user and their session row
-    (it runs on every request); the unit loads when asked for."""
+    (it runs on every request), with the page's first query when the view declares one;
+    the unit loads when asked for."""
     if not token or not is_digits(user_id):
         return None
-    row = _SESSION_USER.first(user_id=int(user_id), session_id=_token_id(token))
+    session_id = _token_id(token)
+    page_query = getattr(current_app.view_functions.get(request.endpoint or ""), "page_query", None)
+    if page_query is not None:
+        params = page_query.params(request.view_args or {})
+        if params is not None:
+            return page_query.load(int(user_id), session_id, params)
+    row = _SESSION_USER.first(user_id=int(user_id), session_id=session_id)
     return _USERS.load(db.session, row) if row is not None else None
 
 

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from learning.accounts.services import reads_with_session_user
 from learning.content import queries
 from learning.content.forms import (
     ActivityForm,
@@ -21,7 +22,7 @@ from learning.content.services import media_path
 from learning.db import write_block
 from learning.extensions import db
 from learning.progress import services as progress
-from learning.progress.queries import course_and_enrollment, lesson_context
+from learning.progress.queries import LESSON_PAGE, course_and_enrollment, lesson_context
 from learning.progress.records import record_status
 from learning.templating import hole, render_page_shell
 
@@ -124,6 +125,7 @@ def recertify(course_slug: str):
 
 @bp.route("/courses/<course_slug>/<module_slug>")
 @login_required
+@reads_with_session_user(LESSON_PAGE)
 def module(course_slug: str, module_slug: str):
     # The lesson page is the hottest page: one prepared statement (learning.prepared) for
     # course, enrolment and progress rows, the page from the worker's shells, and the visit

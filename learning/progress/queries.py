@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from learning.accounts.services import PageQuery
 from learning.content.models import Course, CourseRevision
 from learning.db import RowLoader
 from learning.extensions import db
@@ -36,7 +37,7 @@ def course_and_enrollment(slug: str, user_id: int) -> tuple[Course | None, Enrol
 
 
 _PROGRESS = ModuleProgress.__table__
-_LESSON = Prepared(
+_LESSON_SELECT = (
     sa.select(Course.id, Course.slug, Course.current_revision_id,
               Enrollment.id.label("enrollment_id"), Enrollment.revision_id, Enrollment.cycle,
               Enrollment.completed_at, Enrollment.last_module_slug,
@@ -47,6 +48,13 @@ _LESSON = Prepared(
                                   _PROGRESS.c.revision_id == Enrollment.revision_id,
                                   _PROGRESS.c.cycle == Enrollment.cycle))
     .where(Course.slug == sa.bindparam("slug"), Course.current_revision_id.is_not(None))
+)
+_LESSON = Prepared(_LESSON_SELECT)
+MAX_SLUG = 100
+# The lesson page's rows, read with the session user (learning.accounts.services.PageQuery).
+LESSON_PAGE = PageQuery(
+    _LESSON_SELECT,
+    lambda args: {"slug": args["course_slug"]} if len(args.get("course_slug", "")) <= MAX_SLUG else None,
 )
 
 
@@ -74,10 +82,12 @@ _PROGRESS_LABELS = [f"progress_{column.key}" for column in _PROGRESS.columns]
 def lesson_context(slug: str, user_id: int) -> tuple[LessonCourse | None, LessonEnrollment | None, dict]:
     """What the lesson page reads: the published course, this learner's enrolment (or None)
     and their progress per module in it, in one prepared query (learning.prepared), as plain
-    values instead of ORM objects."""
-    if len(slug) > 100:
+    values instead of ORM objects (read with the session user when the lesson view loaded it)."""
+    if len(slug) > MAX_SLUG:
         return None, None, {}
-    rows = _LESSON.all(slug=slug, user_id=user_id)
+    rows = LESSON_PAGE.rows(slug=slug, user_id=user_id)
+    if rows is None:
+        rows = _LESSON.all(slug=slug, user_id=user_id)
     if not rows:
         return None, None, {}
     first = rows[0]

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
+from learning.accounts.services import PageQuery
 from learning.content.models import Course
 from learning.content.parser import QuizSettings
 from learning.content.queries import ModuleInfo, RevisionView, revision_view
@@ -450,15 +451,26 @@ def _submission_query(dialect: str) -> sa.Select:
 
 
 _LOAD_SUBMISSION = Prepared(_submission_query)
+# The submission's rows, read with the session user (learning.accounts.services.PageQuery).
+SUBMISSION_PAGE = PageQuery(
+    _submission_query,
+    lambda args: ({"slug": args["course_slug"], "token": args.get("token", "")[:64]}
+                  if len(args.get("course_slug", "")) <= 100 else None),
+)
 
 
 def load_submission(user, course_slug: str, token: str) -> Submission | None:
     """The learner's enrolment in the course and the attempt with `token` (if any), in one
     query; None when the course is unknown or the learner is not enrolled. A prepared query on
-    the request's own connection (learning.prepared), not the Session's."""
+    the request's own connection (learning.prepared), not the Session's, read with the session
+    user when the submit view loaded it."""
     if len(course_slug) > 100:
         return None
-    row = _LOAD_SUBMISSION.first(user_id=user.id, token=token[:64], slug=course_slug)
+    rows = SUBMISSION_PAGE.rows(slug=course_slug, token=token[:64], user_id=user.id)
+    if rows is not None:
+        row = rows[0] if rows else None
+    else:
+        row = _LOAD_SUBMISSION.first(user_id=user.id, token=token[:64], slug=course_slug)
     if row is None:
         return None
     enrollment = EnrollmentState(row.enrollment_id, user.id, row.course_id, row.enrollment_revision_id,

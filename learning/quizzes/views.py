@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from learning.accounts.services import reads_with_session_user
 from learning.content import queries
 from learning.db import write_intent
 from learning.extensions import db
@@ -117,6 +118,7 @@ def _reads_first(view):
 @bp.route("/courses/<course_slug>/<module_slug>/quiz/<token>", methods=["POST"])
 @_reads_first
 @login_required
+@reads_with_session_user(services.SUBMISSION_PAGE)
 def submit(course_slug: str, module_slug: str, token: str):
     if (request.content_length or 0) > current_app.config["MAX_FORM_BYTES"]:
         abort(413)

@@ -1,0 +1,114 @@
+"""The lesson page reads its course, enrolment and progress in the statement that checks the
+session user (learning.accounts.services.PageQuery): one round trip, and nothing of the page
+read for a login that is not live."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+import learning.prepared as prepared
+from learning.extensions import db
+from learning.progress.queries import LESSON_PAGE
+from tests.conftest import csrf_from
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """The SQL of every prepared statement run, in order."""
+    ran: list[str] = []
+    run = prepared._Plan.run
+
+    def recording(plan, connection, params):
+        ran.append(plan.sql)
+        return run(plan, connection, params)
+
+    monkeypatch.setattr(prepared._Plan, "run", recording)
+    return ran
+
+
+def _reads(ran: list[str]) -> list[str]:
+    return [sql for sql in ran if sql.lstrip().upper().startswith("SELECT")]
+
+
+def test_the_lesson_page_reads_user_and_page_in_one_statement(app, client, login_as, sample_course, statements):
+    login_as("learner", language="en")
+    assert client.get("/courses/sample/01-welcome").status_code == 200  # enrols on the first visit
+    statements.clear()
+    page = client.get("/courses/sample/01-welcome")
+    assert page.status_code == 200 and "Know the course" in page.get_data(as_text=True)
+    reads = _reads(statements)
+    assert len(reads) == 1, reads
+    assert "auth_sessions" in reads[0] and "module_progress" in reads[0] and "courses" in reads[0]
+    # A module with a quiz reads the learner's attempts too, but neither user nor course again.
+    statements.clear()
+    quiz = client.get("/courses/sample/02-check")
+    assert quiz.status_code == 200 and "Read this, then answer." in quiz.get_data(as_text=True)
+    reads = _reads(statements)
+    assert len([sql for sql in reads if "auth_sessions" in sql or "FROM courses" in sql]) == 1, reads
+
+
+def test_an_unknown_course_or_module_is_a_404_and_a_long_slug_reads_the_user_alone(
+        app, client, login_as, sample_course, statements):
+    login_as("learner", language="en")
+    assert client.get("/courses/no-such-course/01-welcome").status_code == 404
+    assert len(_reads(statements)) == 1
+    assert client.get("/courses/sample/no-such-module").status_code == 404
+    statements.clear()
+    long_slug = "x" * 300
+    assert client.get(f"/courses/{long_slug}/01-welcome").status_code == 404
+    reads = _reads(statements)
+    assert len(reads) == 1 and "module_progress" not in reads[0]  # the user only, no page query
+
+
+def test_a_login_that_is_not_live_reads_nothing_of_the_page(app, client, login_as, sample_course, statements):
+    user_id, _email = login_as("learner", language="en")
+    assert client.get("/courses/sample/01-welcome").status_code == 200
+    with app.app_context():
+        db.session.execute(sa.text("UPDATE auth_sessions SET revoked_at = CURRENT_TIMESTAMP"))
+        db.session.commit()
+    statements.clear()
+    response = client.get("/courses/sample/01-welcome")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert len(_reads(statements)) == 1
+    assert not [sql for sql in statements if "INSERT" in sql.upper()]  # no visit written
+
+
+def test_rows_are_given_only_for_the_parameters_they_were_read_with(app, client, login_as, sample_course):
+    user_id, _email = login_as("learner", language="en")
+    client.get("/courses/sample/01-welcome")
+    with app.test_request_context("/courses/sample/01-welcome"):
+        from learning.accounts import services
+
+        with app.app_context():
+            session_id = db.session.scalar(sa.text("SELECT id FROM auth_sessions"))
+        user = LESSON_PAGE.load(user_id, session_id, {"slug": "sample"})
+        assert user is not None and user.id == user_id
+        rows = LESSON_PAGE.rows(slug="sample", user_id=user_id)
+        assert rows and {row.progress_module_slug for row in rows} == {"01-welcome"}
+        assert LESSON_PAGE.rows(slug="other", user_id=user_id) is None
+        assert LESSON_PAGE.rows(slug="sample", user_id=user_id + 1) is None
+        assert LESSON_PAGE.load(user_id, "not-a-session", {"slug": "sample"}) is None
+        assert services.load_session_user(str(user_id), None) is None
+
+
+def test_a_quiz_submission_reads_user_enrolment_and_attempt_in_one_statement(
+        app, client, login_as, sample_course, statements):
+    login_as("learner", language="en")
+    client.get("/courses/sample/01-welcome")
+    page = client.get("/courses/sample/02-check").get_data(as_text=True)
+    start = client.post("/courses/sample/02-check/quiz/start", data={"csrf_token": csrf_from(page)})
+    assert start.status_code == 302
+    form_page = client.get(start.headers["Location"]).get_data(as_text=True)
+    token = start.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+    statements.clear()
+    fields = {name: "0" for name in set(re.findall(r'name="(q\d+)"', form_page))}
+    submitted = client.post(start.headers["Location"], data={
+        **fields, "csrf_token": csrf_from(form_page), "attempt": token, "submit": "1"})
+    assert submitted.status_code == 303
+    reads = [sql for sql in _reads(statements) if "auth_sessions" in sql or "quiz_attempts.token" in sql]
+    assert len(reads) == 1 and "auth_sessions" in reads[0] and "quiz_attempts" in reads[0], reads
+    with app.app_context():
+        assert db.session.scalar(sa.text("SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL")) == 1
