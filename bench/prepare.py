@@ -7,7 +7,7 @@ environment of one benchmark instance (DATABASE_URL, KELISIM_INSTANCE, COURSES_D
 
 Logins go through the real `POST /login` (Flask test client, so the per-IP login rate limit
 does not stop the set-up); the session cookies it returns are then used against gunicorn.
-The client sends the same User-Agent as the load generators, from 127.0.0.1 like them, so
+The client sends the same User-Agent as the wrk scripts, from 127.0.0.1 like them, so
 Flask-Login's session protection sees the same identifier and the cookie is not rewritten.
 """
 
@@ -180,7 +180,7 @@ def prepare_learners(spec: dict) -> dict:
             user = db.session.scalar(sa.select(User).where(User.email == email))
             for quiz_course in courses:
                 enrollment, _new = progress.enroll(user, quiz_course)
-                view = queries.RevisionView(enrollment.revision)
+                view = queries.revision_view(enrollment.revision_id)  # as the start view does
                 attempt = quizzes.start_attempt(user, enrollment, view, quiz_module, "en")
                 attempts_by_user.setdefault(email, []).append(
                     (quiz_course.slug, attempt.token, choose_answers(attempt.questions, rng))
