@@ -175,11 +175,7 @@ def write_transaction(*, single_statement: bool = False) -> Iterator[None]:
         elif single_statement:
             yield
         else:
-            # In pipeline mode BEGIN travels with the first statement, a statement whose rows
-            # are not read does not wait for its answer, and COMMIT goes with the last: the
-            # round trips are only those whose results the block reads.
-            driver = connection.driver_connection
-            with driver.pipeline(), driver.transaction():
+            with connection.driver_connection.transaction():
                 yield
     finally:
         g.pop(_IN_WRITE, None)
