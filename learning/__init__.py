@@ -207,8 +207,9 @@ def _register_request_hooks(app: Flask) -> None:
     def _declare_write_intent():
         # Requests that may write begin their SQLite transaction with BEGIN IMMEDIATE;
         # reads stay concurrent. A GET view that writes declares it with @writes_on_get.
-        view = app.view_functions.get(request.endpoint or "")
-        writes = request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False)
+        current = request._get_current_object()
+        view = app.view_functions.get(current.endpoint or "")
+        writes = current.method not in SAFE_METHODS or getattr(view, "writes_on_get", False)
         g._write_intent_token = write_intent.set(writes)
 
     @app.teardown_request

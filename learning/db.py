@@ -166,6 +166,8 @@ class RowLoader:
         """The object for the row's columns (a Row, or a named tuple from learning.prepared;
         None when the row has none: an outer join that matched nothing); the object already in
         the session if it holds this row."""
+        if isinstance(session, sa.orm.scoped_session):
+            session = session()  # the request's Session, looked up once
         mapping = row._mapping if hasattr(row, "_mapping") else row._asdict()
         values = {key: mapping[prefix + key] for key, _column in self.fields}
         primary_key = tuple(values[key] for key in self.primary_key)

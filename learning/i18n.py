@@ -23,8 +23,9 @@ LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English
 
 def select_locale() -> Locale:
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return _locale(current_user.language)
+    user = current_user._get_current_object()  # one lookup through the proxy, not one per use
+    if user is not None and user.is_authenticated and user.language in languages:
+        return _locale(user.language)
     chosen = session.get("language")
     if chosen in languages:
         return _locale(chosen)

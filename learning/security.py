@@ -67,11 +67,12 @@ def register_input_guards(app) -> None:
     @app.before_request
     def _refuse_duplicate_fields():
         # NUL is never text a person typed, and PostgreSQL cannot store it in a text column.
-        if "\x00" in request.path:
+        current = request._get_current_object()
+        if "\x00" in current.path:
             abort(404)
-        if request.method in {"GET", "HEAD"} and not request.query_string:
+        if current.method in {"GET", "HEAD"} and not current.query_string:
             return  # no fields to check (most page views)
-        for source in (request.args, request.form if request.method not in {"GET", "HEAD"} else None):
+        for source in (current.args, current.form if current.method not in {"GET", "HEAD"} else None):
             if not source:
                 continue
             for key, values in source.lists():
@@ -121,6 +122,7 @@ def register_security_headers(app) -> None:
 
 def current_user_is_authenticated() -> bool:
     try:
-        return bool(current_user and current_user.is_authenticated)
+        user = current_user._get_current_object()
+        return bool(user is not None and user.is_authenticated)
     except Exception:  # the database may be down while answering an error
         return False

@@ -202,15 +202,16 @@ class PageShells:
         from flask_login import current_user
         from markupsafe import escape
 
-        key = (template_name, str(get_locale()), request.script_root, current_user.role, *key)
+        user = current_user._get_current_object()
+        key = (template_name, str(get_locale()), request.script_root, user.role, *key)
         parts = None if self.app.debug else self._shells.get(key)
         if parts is None:
-            parts = self._render_shell(template_name, current_user.role, context)
+            parts = self._render_shell(template_name, user.role, context)
             if len(self._shells) >= self.size:
                 self._shells.pop(next(iter(self._shells)))
             self._shells[key] = parts
         fills = {
-            "csrf": None, "name": escape(current_user.name), "path": escape(request.full_path),
+            "csrf": None, "name": escape(user.name), "path": escape(request.full_path),
             "flashes": None, **values,
         }
         out = []

@@ -130,13 +130,14 @@ def module(course_slug: str, module_slug: str):
     # The lesson page is the hottest page: one prepared statement (learning.prepared) for
     # course, enrolment and progress rows, the page from the worker's shells, and the visit
     # written in a short write transaction of its own after the reads.
-    course, enrollment, rows = lesson_context(course_slug, current_user.id)
+    user_id = current_user.id
+    course, enrollment, rows = lesson_context(course_slug, user_id)
     if course is None:
         abort(404)
     if enrollment is None:
         with write_block(db.session):
             enrollment, _created = progress.enroll(current_user, _load_course(course_slug))
-        rows = progress.progress_snapshot(current_user.id, enrollment)
+        rows = progress.progress_snapshot(user_id, enrollment)
     view = queries.revision_view(enrollment.revision_id)
     info = view.module(module_slug)
     if info is None:
@@ -151,7 +152,7 @@ def module(course_slug: str, module_slug: str):
     rendered = queries.rendered_html(view.revision.id, module_slug, shown_language)
     if rendered is None:
         abort(404)
-    progress.record_lesson_visit(current_user.id, enrollment, module_slug)
+    progress.record_lesson_visit(user_id, enrollment, module_slug)
     from learning.quizzes.views import quiz_context
 
     # The page is kept per revision, module, languages, role and read state, with holes for
