@@ -1248,15 +1248,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     duration = args.duration or (5.0 if args.quick else 10.0)
     # One open attempt per learner and quiz: takers x one-quiz courses attempts, enough for the
-    # measured run at QUIZ_PEAK_RPS with QUIZ_MARGIN, plus the warm-up's 2 per connection.
-    quiz_users = 32 if args.quick else 48
+    # measured run at QUIZ_PEAK_RPS with QUIZ_MARGIN, plus the warm-up's 2 per connection. The
+    # number of quiz courses stays that of a large library (each worker keeps the grading plans
+    # of QUIZ_PLAN_CACHE_SIZE quiz modules, learning/quizzes/services.py): more takers, not more
+    # courses, make the supply; a library of hundreds of one-quiz courses would measure the
+    # plan cache missing on every submission.
+    quiz_courses = 48 if args.quick else 96
     quiz_attempts = math.ceil(duration * QUIZ_PEAK_RPS * QUIZ_MARGIN) + 2 * CONNECTIONS
     settings = Settings(
         quick=args.quick,
         duration=duration,
         warmup=1.0 if args.quick else 2.0,
-        quiz_users=quiz_users,
-        quiz_courses=math.ceil(quiz_attempts / quiz_users),
+        quiz_users=math.ceil(quiz_attempts / quiz_courses),
+        quiz_courses=quiz_courses,
         skip_scale=args.skip_scale,
         scale_learners=args.learners,
         profile=args.profile,
