@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from learning.accounts.models import OrgUnit, User
 from learning.api import services
 from learning.api.openapi import openapi_document
-from learning.content.models import Course, CourseRevision
+from learning.content.models import SLUG_LENGTH, Course, CourseRevision
 from learning.db import utcnow
 from learning.extensions import csrf, db, login_manager
 from learning.hr import queries
@@ -142,8 +142,8 @@ def _course_filter() -> Course | None:
     value = request.args.get("course")
     if value is None:
         return None
-    course = db.session.scalar(sa.select(Course).where(Course.slug == value[:100]))
-    if course is None or len(value) > 100:
+    course = db.session.scalar(sa.select(Course).where(Course.slug == value[:SLUG_LENGTH]))
+    if course is None or len(value) > SLUG_LENGTH:
         raise ApiError(400, "Unknown course (give its slug, as listed by /api/v1/courses).")
     return course
 

@@ -11,11 +11,15 @@ from learning.db import JSONType, UTCDateTime, utcnow
 from learning.extensions import db
 
 
+# The longest course slug: the column's length, and what a lookup by slug accepts.
+SLUG_LENGTH = 100
+
+
 class Course(db.Model):
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    slug: Mapped[str] = mapped_column(sa.String(SLUG_LENGTH), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The newest published revision: what a learner who starts now gets.
     current_revision_id: Mapped[int | None] = mapped_column(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import undefer
 
-from learning.content.models import Course, CourseRevision, RenderedModule
+from learning.content.models import SLUG_LENGTH, Course, CourseRevision, RenderedModule
 from learning.extensions import db
 
 
@@ -162,7 +162,7 @@ def published_courses() -> list[tuple[Course, CourseRevision]]:
 
 
 def course_by_slug(slug: str) -> Course | None:
-    if len(slug) > 100:
+    if len(slug) > SLUG_LENGTH:
         return None
     return db.session.scalar(
         sa.select(Course).where(Course.slug == slug, Course.current_revision_id.is_not(None))

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from learning.accounts.services import PageQuery
-from learning.content.models import Course, CourseRevision
+from learning.content.models import SLUG_LENGTH, Course, CourseRevision
 from learning.db import RowLoader
 from learning.extensions import db
 from learning.prepared import Prepared
@@ -28,7 +28,7 @@ _COURSE_AND_ENROLLMENT = (
 def course_and_enrollment(slug: str, user_id: int) -> tuple[Course | None, Enrollment | None]:
     """A published course by slug and this learner's enrolment in it (or None): one query,
     built once and read with Core (the lesson page runs it on every request)."""
-    if len(slug) > 100:
+    if len(slug) > SLUG_LENGTH:
         return None, None
     row = db.session.connection().execute(_COURSE_AND_ENROLLMENT, {"slug": slug, "user_id": user_id}).first()
     if row is None:
@@ -50,11 +50,10 @@ _LESSON_SELECT = (
     .where(Course.slug == sa.bindparam("slug"), Course.current_revision_id.is_not(None))
 )
 _LESSON = Prepared(_LESSON_SELECT)
-MAX_SLUG = 100
 # The lesson page's rows, read with the session user (learning.accounts.services.PageQuery).
 LESSON_PAGE = PageQuery(
     _LESSON_SELECT,
-    lambda args: {"slug": args["course_slug"]} if len(args.get("course_slug", "")) <= MAX_SLUG else None,
+    lambda args: {"slug": args["course_slug"]} if len(args.get("course_slug", "")) <= SLUG_LENGTH else None,
 )
 
 
@@ -83,7 +82,7 @@ def lesson_context(slug: str, user_id: int) -> tuple[LessonCourse | None, Lesson
     """What the lesson page reads: the published course, this learner's enrolment (or None)
     and their progress per module in it, in one prepared query (learning.prepared), as plain
     values instead of ORM objects (read with the session user when the lesson view loaded it)."""
-    if len(slug) > MAX_SLUG:
+    if len(slug) > SLUG_LENGTH:
         return None, None, {}
     rows = LESSON_PAGE.rows(slug=slug, user_id=user_id)
     if rows is None:

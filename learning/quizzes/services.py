@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from learning.accounts.services import PageQuery
-from learning.content.models import Course
+from learning.content.models import SLUG_LENGTH, Course
 from learning.content.parser import QuizSettings
 from learning.content.queries import ModuleInfo, RevisionView, revision_view
 from learning.db import utcnow, write_block
@@ -455,7 +455,7 @@ _LOAD_SUBMISSION = Prepared(_submission_query)
 SUBMISSION_PAGE = PageQuery(
     _submission_query,
     lambda args: ({"slug": args["course_slug"], "token": args.get("token", "")[:64]}
-                  if len(args.get("course_slug", "")) <= 100 else None),
+                  if len(args.get("course_slug", "")) <= SLUG_LENGTH else None),
 )
 
 
@@ -464,7 +464,7 @@ def load_submission(user, course_slug: str, token: str) -> Submission | None:
     query; None when the course is unknown or the learner is not enrolled. A prepared query on
     the request's own connection (learning.prepared), not the Session's, read with the session
     user when the submit view loaded it."""
-    if len(course_slug) > 100:
+    if len(course_slug) > SLUG_LENGTH:
         return None
     rows = SUBMISSION_PAGE.rows(slug=course_slug, token=token[:64], user_id=user.id)
     if rows is not None:
