@@ -14,6 +14,18 @@ of its own in autocommit mode (see _engine): a worker keeps up to two pools' wor
 see committed data as of each statement; `write_transaction` is a short transaction of its
 own (on SQLite it takes the write lock with the same polling as learning.db).
 
+Durability: on PostgreSQL these connections commit asynchronously (`synchronous_commit=off`):
+a commit returns without waiting for its WAL record to reach the disk, which the server does
+within a fraction of a second (at most three times `wal_writer_delay`, 0.6 s by default).
+A crash of the database server in that window loses the last such commits whole (never
+part of one, and never anything else: the database stays consistent). Only the writes
+that may be lost that way belong here: lesson visits (a later visit records them again) and
+graded quiz attempts that complete nothing (the learner submits again). A completion record,
+a revocation, an account change, anything an auditor relies on goes through the Session,
+whose commits wait for the disk. SQLite's WAL with `synchronous=NORMAL` gives the same
+guarantee for a power cut. Waiting for the disk on every lesson visit cost a third of the
+lesson page's throughput on PostgreSQL (bench/results.md).
+
 The conversions come from SQLAlchemy's compiled statement (its bind processors, result
 columns and their types' result processors), which are internals: SQLAlchemy is pinned, and
 tests/web/test_prepared.py compares the rows with the ORM's on both databases after an upgrade.
@@ -127,7 +139,10 @@ def _engine() -> sa.engine.Engine:
     already run each statement on its own unless told BEGIN); on a server database one of
     its own in autocommit mode, so that a read is one round trip, not BEGIN + statement (+
     COMMIT), and without the liveness ping on every checkout (a lost connection is noticed
-    by the first statement and replaced instead, see Prepared.all)."""
+    by the first statement and replaced instead, see Prepared.all).
+
+    On PostgreSQL its commits are asynchronous (`synchronous_commit=off`, see the module's
+    docstring): the writes made here are the frequent, low-stakes ones."""
     engine = db.engine
     if engine.dialect.name == "sqlite":
         return engine
@@ -137,6 +152,11 @@ def _engine() -> sa.engine.Engine:
 
         options = {**current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
                    "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False, "pool_use_lifo": True}
+        if engine.dialect.name == "postgresql":
+            connect_args = dict(options.get("connect_args", {}))
+            server_options = connect_args.get("options", "")
+            connect_args["options"] = f"{server_options} -c synchronous_commit=off".strip()
+            options["connect_args"] = connect_args
         own = sa.create_engine(engine.url, **options)
         engine.__dict__["_kelisim_prepared_engine"] = own
         # Disposed with the application's engine (tests dispose theirs after every test).
@@ -158,7 +178,8 @@ def write_transaction(*, single_statement: bool = False) -> Iterator[None]:
     """A short write transaction on this request's connection, committed at the end (rolled
     back on an error). On SQLite it begins with BEGIN IMMEDIATE, waiting for the write lock.
     `single_statement`: the block runs one statement, atomic on its own, so on a server
-    database it needs no BEGIN and COMMIT."""
+    database it needs no BEGIN and COMMIT. On PostgreSQL the commit is asynchronous: only
+    writes that may be lost in a database crash belong here (see the module's docstring)."""
     from learning.db import begin_immediate
 
     connection, dialect = _connection()

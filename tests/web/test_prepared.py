@@ -112,3 +112,16 @@ def test_a_connection_the_server_closed_is_replaced(app, client, login_as, sampl
     assert killed >= 1
     assert client.get("/courses/sample/01-welcome").status_code == 200
     assert client.get("/courses/sample/01-welcome").status_code == 200
+
+
+def test_only_the_prepared_connections_commit_without_waiting_for_the_disk(app):
+    """Lesson visits and graded attempts that complete nothing are committed asynchronously on
+    PostgreSQL; everything through the Session (completion records above all) waits for the
+    disk. SQLite has no such setting (its WAL with synchronous=NORMAL is the same trade-off)."""
+    with app.test_request_context("/"):
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("synchronous_commit is PostgreSQL's")
+        prepared_setting = Prepared(sa.text("SHOW synchronous_commit").columns(
+            sa.column("synchronous_commit", sa.String))).first()
+        assert prepared_setting.synchronous_commit == "off"
+        assert db.session.scalar(sa.text("SHOW synchronous_commit")) == "on"
