@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 from flask import Flask, g, request, url_for
+from flask.globals import request_ctx
 
-from learning.db import configure_sqlite, write_intent
+from learning.db import attach_waiting_objects, configure_sqlite, write_intent
 from learning.extensions import babel, csrf, db, limiter, login_manager
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -94,6 +95,7 @@ def _init_extensions(app: Flask) -> None:
         options["pool_pre_ping"] = False
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    attach_waiting_objects(db.session)
     prepared.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
@@ -122,6 +124,25 @@ def _limit_only_decorated_views(app: Flask) -> None:
         return
     hooks = app.before_request_funcs.get(None, [])
     hooks[:] = [hook for hook in hooks if getattr(hook, "__func__", None) is not type(limiter)._check_request_limit]
+    # Its after-request hook (rate-limit headers, conditional deductions) and teardown act on
+    # the state a checked limit leaves in the request context; on the other requests they
+    # would create that state only to find it empty.
+    def only_after_a_check(hook, nothing_checked):
+        def run(value):
+            if hasattr(request_ctx._get_current_object(), "_limiter_request_context"):
+                return hook(value)
+            return nothing_checked(value)
+        return run
+
+    limiter_type = type(limiter)
+    after = app.after_request_funcs.get(None, [])
+    after[:] = [only_after_a_check(hook, lambda response: response)
+                if getattr(hook, "func", None) is limiter_type._Limiter__inject_headers else hook
+                for hook in after]
+    teardown = app.teardown_request_funcs.get(None, [])
+    teardown[:] = [only_after_a_check(hook, lambda _error: None)
+                   if getattr(hook, "__func__", None) is limiter_type._Limiter__release_context else hook
+                   for hook in teardown]
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -168,18 +168,86 @@ class RowLoader:
         the session if it holds this row."""
         if isinstance(session, sa.orm.scoped_session):
             session = session()  # the request's Session, looked up once
-        mapping = row._mapping if hasattr(row, "_mapping") else row._asdict()
-        values = {key: mapping[prefix + key] for key, _column in self.fields}
-        primary_key = tuple(values[key] for key in self.primary_key)
-        if any(value is None for value in primary_key):
+        values = self._values(row, prefix)
+        if values is None:
             return None
-        known = session.identity_map.get(self.mapper.identity_key_from_primary_key(primary_key))
+        known = session.identity_map.get(
+            self.mapper.identity_key_from_primary_key(tuple(values[key] for key in self.primary_key)))
         if known is not None:
             return known
+        instance = self._detached(values)
+        session.add(instance)
+        return instance
+
+    def load_when_needed(self, scoped, row, prefix: str = ""):
+        """`load`, but attached only when the request first uses the Session (at once if it
+        already has): see attach_when_session_opens."""
+        if scoped.registry.has():
+            return self.load(scoped, row, prefix)
+        values = self._values(row, prefix)
+        if values is None:
+            return None
+        instance = self._detached(values)
+        attach_when_session_opens(instance)
+        return instance
+
+    def _values(self, row, prefix: str) -> dict | None:
+        mapping = row._mapping if hasattr(row, "_mapping") else row._asdict()
+        values = {key: mapping[prefix + key] for key, _column in self.fields}
+        if any(values[key] is None for key in self.primary_key):
+            return None
+        return values
+
+    def _detached(self, values: dict):
         if not self.mapper.configured:  # a worker's first query: an ORM query would do this
             sa.orm.configure_mappers()
         instance = self.mapper.class_manager.new_instance()
         instance.__dict__.update(values)
         sa.orm.make_transient_to_detached(instance)
-        session.add(instance)
         return instance
+
+
+# Objects waiting for the request's Session (learning.db.attach_when_session_opens), in `g`.
+_WAITING_FOR_SESSION = "_kelisim_waiting_for_session"
+
+
+def attach_when_session_opens(instance) -> None:
+    """Add a detached, fully loaded object to the request's Session when the Session is
+    created, instead of creating it now.
+
+    For the session user on the pages every learner requests (learning.accounts.services.
+    PageQuery): most of them never use the Session, and creating one, attaching the user and
+    closing it again was a tenth of the lesson page. Any use of `db.session` creates it, with
+    the object attached, so queries find it in the identity map and changes made to it
+    meanwhile are flushed as usual. Until then its columns read as loaded; a relationship it
+    has not loaded raises DetachedInstanceError instead of loading (loudly, never wrongly):
+    such pages touch only columns of the user, which their tests check.
+    """
+    from flask import g
+
+    waiting = g.get(_WAITING_FOR_SESSION)
+    if waiting is None:
+        waiting = []
+        setattr(g, _WAITING_FOR_SESSION, waiting)
+    waiting.append(instance)
+
+
+def attach_waiting_objects(scoped) -> None:
+    """Make the scoped session's factory attach the objects waiting for it (see
+    attach_when_session_opens) to each Session it creates in an application context."""
+    from flask import g, has_app_context
+
+    registry = scoped.registry
+    create = registry.createfunc
+    if getattr(create, "attaches_waiting_objects", False):  # one scoped session, many apps
+        return
+
+    def create_and_attach():
+        session = create()
+        waiting = g.pop(_WAITING_FOR_SESSION, None) if has_app_context() else None
+        for instance in waiting or ():
+            session.add(instance)
+        return session
+
+    create_and_attach.attaches_waiting_objects = True
+    registry.createfunc = create_and_attach

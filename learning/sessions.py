@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 # Cookies whose values are all of these are remembered: a session holding a list or a dict
@@ -74,6 +74,19 @@ class CookieSessionInterface(SecureCookieSessionInterface):
                 self._verified.clear()
             self._verified[value] = (int(signed_at.timestamp()), dict(data))
         return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # The usual request reads the session and leaves it as it was: Flask's method would
+        # work out every cookie attribute and parse the Vary header to add one value to it.
+        if session and not self.should_set_cookie(app, session):
+            if session.accessed:
+                vary = response.headers.get("Vary")
+                if not vary:
+                    response.headers["Vary"] = "Cookie"
+                elif "cookie" not in (value.strip().lower() for value in vary.split(",")):
+                    response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))

@@ -256,7 +256,8 @@ class PageQuery:
         if len(page) == 1 and all(value is None for value in page[0]):
             page = []
         g._page_rows = (self, {**params, "user_id": user_id}, page)
-        return _USERS.load(db.session, rows[0], _USER_PREFIX)
+        # These pages rarely use the Session: the user joins it when one opens.
+        return _USERS.load_when_needed(db.session, rows[0], _USER_PREFIX)
 
     def rows(self, **params) -> list | None:
         """The rows read with the session user for these parameters, or None."""

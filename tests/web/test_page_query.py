@@ -112,3 +112,67 @@ def test_a_quiz_submission_reads_user_enrolment_and_attempt_in_one_statement(
     assert len(reads) == 1 and "auth_sessions" in reads[0] and "quiz_attempts" in reads[0], reads
     with app.app_context():
         assert db.session.scalar(sa.text("SELECT count(*) FROM quiz_attempts WHERE submitted_at IS NOT NULL")) == 1
+
+
+@pytest.fixture
+def sessions_opened(app, monkeypatch):
+    """How many ORM Sessions the scoped session created."""
+    opened = []
+    registry = db.session.registry
+    create = registry.createfunc
+
+    def counting():
+        opened.append(1)
+        return create()
+
+    monkeypatch.setattr(registry, "createfunc", counting)
+    return opened
+
+
+def test_the_lesson_page_opens_no_orm_session(app, client, login_as, sample_course, sessions_opened):
+    login_as("learner", language="en")
+    assert client.get("/courses/sample/01-welcome").status_code == 200  # enrols: the Session writes
+    assert sessions_opened
+    sessions_opened.clear()
+    page = client.get("/courses/sample/01-welcome")
+    assert page.status_code == 200 and "Learner" in page.get_data(as_text=True)
+    assert sessions_opened == []
+
+
+def test_a_session_user_read_before_the_session_joins_it_when_it_opens(app, make_user):
+    from sqlalchemy.orm.exc import DetachedInstanceError
+
+    from learning.accounts.models import User
+    from learning.db import RowLoader
+
+    user_id, _email = make_user("learner", name="Before")
+    loader = RowLoader(User)
+    with app.test_request_context("/"):
+        with db.engine.connect() as connection:
+            row = connection.execute(sa.select(*loader.columns()).where(User.id == user_id)).one()
+        user = loader.load_when_needed(db.session, row)
+        assert not db.session.registry.has()  # no Session yet
+        assert user.name == "Before" and user.id == user_id  # columns read as loaded
+        with pytest.raises(DetachedInstanceError):
+            user.org_unit  # a relationship cannot load without the Session: loudly, not wrongly
+        user.name = "After"  # changed while waiting: flushed once attached
+        assert db.session.get(User, user_id) is user  # opening the Session attached it
+        assert db.session.registry.has()
+        db.session.commit()
+        assert user.org_unit.path  # loads now
+    with app.app_context():
+        assert db.session.get(User, user_id).name == "After"
+
+
+def test_a_session_user_read_after_the_session_opened_is_attached_at_once(app, make_user):
+    from learning.accounts.models import User
+    from learning.db import RowLoader
+
+    user_id, _email = make_user("learner")
+    loader = RowLoader(User)
+    with app.test_request_context("/"):
+        session = db.session()
+        with db.engine.connect() as connection:
+            row = connection.execute(sa.select(*loader.columns()).where(User.id == user_id)).one()
+        user = loader.load_when_needed(db.session, row)
+        assert user in session and user.org_unit.path

@@ -47,6 +47,18 @@ def test_certificate_checks_are_limited_per_address(client, app):
     assert client.get("/verify/NO-SUCH-CODE", environ_base={"REMOTE_ADDR": "10.0.0.8"}).status_code == 404
 
 
+def test_limited_responses_carry_rate_limit_headers_and_others_none(client, app):
+    # The after-request hook that writes them runs only when a limit was checked (the app
+    # wraps it); the headers of a limited view are Flask-Limiter's as before.
+    checked = client.get("/verify/NO-SUCH-CODE", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert checked.status_code == 404
+    assert checked.headers["X-RateLimit-Limit"] == "30"
+    assert checked.headers["X-RateLimit-Remaining"] == "29"
+    assert "X-RateLimit-Reset" in checked.headers
+    unlimited = client.get("/login")
+    assert unlimited.status_code == 200 and "X-RateLimit-Limit" not in unlimited.headers
+
+
 def test_unknown_and_known_accounts_are_limited_alike(client, make_user):
     _, email = make_user("learner")
     known = [_attempt(client, email, address="10.0.0.2").status_code for _ in range(6)]

@@ -7,6 +7,7 @@ import time
 from flask.sessions import SecureCookieSessionInterface
 
 import learning.sessions as sessions
+from tests.conftest import csrf_from
 
 
 def _open(app, cookie: str | None):
@@ -66,3 +67,31 @@ def test_the_store_is_bounded(app, monkeypatch):
     for n in range(7):
         assert _open(app, serializer.dumps({"n": n}))["n"] == n
         assert len(app.session_interface._verified) <= 3
+
+
+def test_a_page_that_reads_the_session_varies_on_the_cookie_and_sets_none(client, login_as, sample_course):
+    login_as("learner", language="en")
+    assert client.get("/courses/sample/01-welcome").status_code == 200
+    page = client.get("/courses/sample/01-welcome")
+    assert page.status_code == 200
+    assert [value.strip() for value in page.headers["Vary"].split(",")].count("Cookie") == 1
+    assert "Set-Cookie" not in page.headers  # unchanged: no cookie written
+    # A change writes the cookie (Flask's own path), still with one Vary: Cookie.
+    token = csrf_from(page.get_data(as_text=True))
+    changed = client.post("/language", data={"language": "kk", "next": "/", "csrf_token": token})
+    assert changed.status_code == 302
+    assert "session=" in changed.headers.get("Set-Cookie", "")
+    assert [value.strip() for value in changed.headers["Vary"].split(",")].count("Cookie") == 1
+
+
+def test_vary_keeps_what_the_view_set_and_adds_the_cookie_once(app):
+    from flask import Response, session
+
+    with app.test_request_context("/"):
+        session["language"] = "kk"
+        session.modified = False  # read, not changed: the fast path
+        response = Response("x", headers={"Vary": "Accept-Language"})
+        app.session_interface.save_session(app, session, response)
+        assert response.headers["Vary"] == "Accept-Language, Cookie"
+        app.session_interface.save_session(app, session, response)
+        assert response.headers["Vary"] == "Accept-Language, Cookie"
