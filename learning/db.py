@@ -24,6 +24,11 @@ NAMING_CONVENTION = {
 
 # JSON everywhere, JSONB on PostgreSQL.
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+# JSON kept exactly as written, on PostgreSQL too (json, not jsonb, which stores it parsed and
+# writes it back with its keys reordered): for a large value read back as text on a hot path
+# and recognised there without parsing it (an attempt's drawn questions, see
+# learning.quizzes.services.drawn_questions). Not for values queried inside.
+VerbatimJSONType = sa.JSON()
 
 # Whether the transaction about to begin will write. SQLite transactions that read
 # first and write later fail at once with "database is locked" when another writer

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from learning.db import JSONType, UTCDateTime, utcnow
+from learning.db import JSONType, UTCDateTime, VerbatimJSONType, utcnow
 from learning.extensions import db
 
 
@@ -33,7 +33,7 @@ class QuizAttempt(db.Model):
     number: Mapped[int]
     language: Mapped[str] = mapped_column(sa.String(2))
     token: Mapped[str] = mapped_column(sa.String(43), unique=True)  # the idempotency key
-    questions: Mapped[list] = mapped_column(JSONType)  # drawn questions in display order
+    questions: Mapped[list] = mapped_column(VerbatimJSONType)  # drawn questions in display order
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -288,7 +288,7 @@ _NO_OPTIONS = {"match_options": []}
 def drawn_questions(plan: QuizPlan | None, stored: list | str) -> tuple[list, list[Question]]:
     """The attempt's questions as drawn and as Question objects (attempt_questions).
 
-    `stored` is the attempt's column, parsed or (on SQLite) its JSON text. The text is not
+    `stored` is the attempt's column, parsed or its JSON text as written. The text is not
     parsed when every question in it is exactly the JSON of its pool question followed by the
     draw's keys: the plan's questions are used, with only their match options (what
     parse_responses reads of the drawn copy). Anything else is parsed and read as before.
@@ -440,10 +440,12 @@ _SUBMISSION = (
 
 
 def _submission_query(dialect: str) -> sa.Select:
-    if dialect != "sqlite":
-        return _SUBMISSION
-    # The questions as the column's text, read only when they are not the plan's (drawn_questions).
-    text = sa.type_coerce(_a.c.questions, sa.UnicodeText()).label("questions")
+    # The questions as the column's text (as written: PostgreSQL's json, SQLite's text), read
+    # only when they are not the plan's (drawn_questions).
+    if dialect == "sqlite":
+        text = sa.type_coerce(_a.c.questions, sa.UnicodeText()).label("questions")
+    else:
+        text = sa.cast(_a.c.questions, sa.UnicodeText()).label("questions")
     return _SUBMISSION.with_only_columns(
         *(text if column.key == "questions" else column for column in _SUBMISSION.selected_columns),
         maintain_column_froms=True,

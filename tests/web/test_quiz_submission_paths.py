@@ -30,8 +30,8 @@ def test_the_questions_text_is_read_as_the_parsed_questions(app, client, login_a
     attempt = _attempt(app, url)
     with app.app_context():
         plan = services.quiz_plan(attempt.revision_id, attempt.module_slug, attempt.language)
-        # The questions as drawn (keys in draw_questions' order: PostgreSQL's JSONB reorders
-        # them) and the text the JSON column stores for them on SQLite.
+        # The questions as drawn (keys in draw_questions' order) and the text the column
+        # stores for them.
         drawn_as_written = [{**plan.pool[q["source_index"]], "source_index": q["source_index"],
                              "answer_order": q["answer_order"], "match_options": q["match_options"]}
                             for q in attempt.questions]
@@ -53,6 +53,21 @@ def test_the_questions_text_is_read_as_the_parsed_questions(app, client, login_a
         for broken in ("[]", "", text[:-1], text.replace('"answer_order"', '"answer_orders"'),
                        text[:-1] + ', {"type": "description"}]'):
             assert services._drawn_from_text(plan, broken) is None
+
+
+def test_the_submission_reads_the_stored_text_and_recognises_it_on_either_database(
+        app, client, login_as, sample_course):
+    # The column keeps the JSON as written (PostgreSQL's json, not jsonb): the submission's
+    # query reads it as text, and the text is the plan's questions, recognised unparsed.
+    user_id, _email = login_as("learner", language="en")
+    url, _html = start_quiz(client)
+    attempt = _attempt(app, url)
+    with app.test_request_context("/"):
+        row = services._LOAD_SUBMISSION.first(user_id=user_id, token=attempt.token, slug="sample")
+        assert isinstance(row.questions, str)
+        plan = services.quiz_plan(attempt.revision_id, attempt.module_slug, attempt.language)
+        fast = services._drawn_from_text(plan, row.questions)
+        assert fast is not None and fast[1] == services.attempt_questions(plan, attempt.questions)
 
 
 def test_an_error_while_writing_keeps_nothing(app, client, login_as, sample_course, monkeypatch):
