@@ -319,12 +319,15 @@ class EnrollmentState:
 _QUIZ_UPSERTS: dict[str, sa.Insert] = {}
 
 
-def _quiz_upsert(dialect: str | None = None) -> sa.Insert:
+def _quiz_upsert(dialect: str | None = None, *, only_with: sa.CTE | None = None) -> sa.Insert:
     """record_visit, one more attempt, the best score, the pass and the module's completion
     (as _refresh_module_status) in one upsert. In the UPDATE branch the columns are the row's
-    values before it, on both databases. Built once per database kind."""
+    values before it, on both databases. Built once per database kind.
+
+    `only_with` (PostgreSQL): a CTE of the same statement; the row is written only when it
+    returns a row (INSERT ... SELECT ... FROM it), as part of a larger statement."""
     dialect = dialect or db.session.get_bind().dialect.name
-    statement = _QUIZ_UPSERTS.get(dialect)
+    statement = _QUIZ_UPSERTS.get(dialect) if only_with is None else None
     if statement is not None:
         return statement
     table = ModuleProgress.__table__
@@ -335,24 +338,51 @@ def _quiz_upsert(dialect: str | None = None) -> sa.Insert:
     quiz_passed = sa.or_(old.is_quiz_passed, passed)
     # A graded module has a quiz: it is done once read and passed.
     becomes_completed = sa.and_(old.status != "completed", old.read_at.is_not(None), quiz_passed)
-    statement = _upsert(
-        table,
-        {"user_id": sa.bindparam("user_id"), "revision_id": sa.bindparam("revision_id"),
-         "module_slug": sa.bindparam("module_slug"), "cycle": sa.bindparam("cycle"),
-         "status": "in_progress", "first_seen_at": now, "last_seen_at": now, "seconds_spent": 0,
-         "position": 0, "attempts": 1, "best_score": score, "is_quiz_passed": passed},
-        ["user_id", "revision_id", "module_slug", "cycle"],
-        {"last_seen_at": now,
-         "attempts": old.attempts + 1,
-         "best_score": sa.case((sa.or_(old.best_score.is_(None), old.best_score < score), score),
-                               else_=old.best_score),
-         "is_quiz_passed": quiz_passed,
-         "status": sa.case((becomes_completed, "completed"), else_=old.status),
-         "completed_at": sa.case((becomes_completed, now), else_=old.completed_at)},
-        dialect=dialect,
-    ).returning(old.module_slug, old.read_at, old.is_quiz_passed, old.best_score, old.status)
-    _QUIZ_UPSERTS[dialect] = statement
+    values = {
+        "user_id": sa.bindparam("user_id", type_=old.user_id.type),
+        "revision_id": sa.bindparam("revision_id", type_=old.revision_id.type),
+        "module_slug": sa.bindparam("module_slug", type_=old.module_slug.type),
+        "cycle": sa.bindparam("cycle", type_=old.cycle.type),
+        "status": "in_progress", "first_seen_at": now, "last_seen_at": now, "seconds_spent": 0,
+        "position": 0, "attempts": 1, "best_score": score, "is_quiz_passed": passed,
+    }
+    index_elements = ["user_id", "revision_id", "module_slug", "cycle"]
+    update = {
+        "last_seen_at": now,
+        "attempts": old.attempts + 1,
+        "best_score": sa.case((sa.or_(old.best_score.is_(None), old.best_score < score), score),
+                              else_=old.best_score),
+        "is_quiz_passed": quiz_passed,
+        "status": sa.case((becomes_completed, "completed"), else_=old.status),
+        "completed_at": sa.case((becomes_completed, now), else_=old.completed_at),
+    }
+    if only_with is None:
+        insert = _upsert(table, values, index_elements, update, dialect=dialect)
+    else:
+        insert = postgresql.insert(table).from_select(
+            list(values), select_values(table, values).select_from(only_with)
+        ).on_conflict_do_update(index_elements=index_elements, set_=update)
+    statement = insert.returning(old.module_slug, old.read_at, old.is_quiz_passed, old.best_score,
+                                 old.status)
+    if only_with is None:
+        _QUIZ_UPSERTS[dialect] = statement
     return statement
+
+
+def quiz_upsert_with(claim: sa.CTE) -> sa.Insert:
+    """PostgreSQL: the graded attempt's upsert (see prepared_quiz_attempt) as the main statement
+    of a larger one, written only when the CTE `claim` returns a row."""
+    return _quiz_upsert("postgresql", only_with=claim)
+
+
+def select_values(table: sa.Table, values: dict) -> sa.Select:
+    """A SELECT of `values` (column name -> bound parameter or constant) typed as the table's
+    columns: the row an INSERT ... SELECT writes."""
+    return sa.select(*[
+        (value if isinstance(value, sa.sql.ClauseElement)
+         else sa.literal(value, type_=table.c[name].type)).label(name)
+        for name, value in values.items()
+    ])
 
 
 def record_quiz_attempt(user, enrollment: EnrollmentState, module_slug: str, *, score: float,
@@ -433,9 +463,15 @@ class CompletionDue(Exception):
 def prepared_quiz_attempt(user_id: int, enrollment: EnrollmentState, module_slug: str, *,
                           score: float, passed: bool) -> tuple:
     """record_quiz_attempt as a prepared statement (in the caller's write_transaction)."""
-    return _QUIZ_ATTEMPT.first(user_id=user_id, revision_id=enrollment.revision_id,
-                               module_slug=module_slug, cycle=enrollment.cycle, now=utcnow(),
-                               score=score, passed=bool(passed))
+    return _QUIZ_ATTEMPT.first(**quiz_attempt_values(user_id, enrollment, module_slug,
+                                                     score=score, passed=passed))
+
+
+def quiz_attempt_values(user_id: int, enrollment: EnrollmentState, module_slug: str, *,
+                        score: float, passed: bool) -> dict:
+    """The parameters of the graded attempt's upsert."""
+    return {"user_id": user_id, "revision_id": enrollment.revision_id, "module_slug": module_slug,
+            "cycle": enrollment.cycle, "now": utcnow(), "score": score, "passed": bool(passed)}
 
 
 def prepared_course_after_quiz(user_id: int, enrollment: EnrollmentState, outline, module_slug: str,

@@ -44,8 +44,10 @@ def write_statement(user, verb: str, object_path: str, object_name: dict, *,
                                             parent_path=parent_path))
 
 
+# The columns statement_values gives.
+COLUMNS = ("statement_id", "user_id", "verb", "stored_at", "data")
 _PREPARED_INSERT = Prepared(sa.insert(Statement.__table__).values(
-    {name: sa.bindparam(name) for name in ("statement_id", "user_id", "verb", "stored_at", "data")}
+    {name: sa.bindparam(name) for name in COLUMNS}
 ))
 
 

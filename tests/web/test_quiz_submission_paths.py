@@ -71,7 +71,7 @@ def test_the_submission_reads_the_stored_text_and_recognises_it_on_either_databa
 
 
 def test_an_error_while_writing_keeps_nothing(app, client, login_as, sample_course, monkeypatch):
-    from learning.progress import statements
+    from learning.progress import services as progress
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
     login_as("learner", language="en")
@@ -79,9 +79,11 @@ def test_an_error_while_writing_keeps_nothing(app, client, login_as, sample_cour
     data = answers_for(app, url, correct=False) | {"csrf_token": csrf_from(html)}
 
     def fail(*_args, **_kwargs):
-        raise RuntimeError("the statement could not be written")
+        raise RuntimeError("the course could not be updated")
 
-    monkeypatch.setattr(statements, "write_statement", fail)
+    # The last step, after the claim, the progress and the statement are written (as three
+    # statements, or one on PostgreSQL).
+    monkeypatch.setattr(progress, "prepared_course_after_quiz", fail)
     assert client.post(url, data=data).status_code == 500
     with app.app_context():
         attempt = db.session.scalar(sa.select(QuizAttempt).where(QuizAttempt.token == url.rsplit("/", 1)[-1]))
@@ -126,3 +128,34 @@ def test_only_a_completing_submission_uses_the_session(app, client, login_as, sa
         verbs = [s.verb for s in db.session.scalars(sa.select(Statement).order_by(Statement.seq))]
         assert verbs.count("passed") == 1
         assert verbs.count("completed") == (1 if completes else 0)
+
+
+def test_postgresql_writes_claim_progress_and_statement_in_one_statement(
+        app, client, login_as, sample_course, monkeypatch):
+    import learning.prepared as prepared
+
+    ran: list[str] = []
+    run = prepared._Plan.run
+
+    def recording(plan, connection, params):
+        ran.append(plan.sql)
+        return run(plan, connection, params)
+
+    monkeypatch.setattr(prepared._Plan, "run", recording)
+    login_as("learner", language="en")
+    url, html = start_quiz(client)
+    data = answers_for(app, url, correct=False) | {"csrf_token": csrf_from(html)}
+    ran.clear()
+    assert client.post(url, data=data).status_code == 303
+    writes = [sql.lstrip() for sql in ran if not sql.lstrip().upper().startswith("SELECT")]
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        assert db.session.scalar(sa.select(ModuleProgress.attempts)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Statement)
+                                 .where(Statement.verb == "failed")) == 1
+    if dialect == "postgresql":
+        assert writes[0].startswith("WITH claim AS") and "INSERT INTO statements" in writes[0]
+        assert all("quiz_attempts" not in sql and "INTO statements" not in sql
+                   for sql in writes[1:])
+    else:
+        assert [sql.split()[0] for sql in writes[:3]] == ["UPDATE", "INSERT", "INSERT"]
