@@ -131,13 +131,13 @@ def module(course_slug: str, module_slug: str):
     # course, enrolment and progress rows, the page from the worker's shells, and the visit
     # written in a short write transaction of its own after the reads.
     user_id = current_user.id
-    course, enrollment, rows = lesson_context(course_slug, user_id)
+    course, enrollment, rows, attempts = lesson_context(course_slug, user_id, module_slug)
     if course is None:
         abort(404)
     if enrollment is None:
         with write_block(db.session):
             enrollment, _created = progress.enroll(current_user, _load_course(course_slug))
-        rows = progress.progress_snapshot(user_id, enrollment)
+        rows, attempts = progress.progress_snapshot(user_id, enrollment), None
     view = queries.revision_view(enrollment.revision_id)
     info = view.module(module_slug)
     if info is None:
@@ -158,7 +158,7 @@ def module(course_slug: str, module_slug: str):
     # The page is kept per revision, module, languages, role and read state, with holes for
     # the reading position and the quiz box (and the layout's per-request parts).
     is_read = bool(state.progress and state.progress.read_at)
-    quiz = quiz_context(course, enrollment, view, info, state)
+    quiz = quiz_context(course, enrollment, view, info, state, attempts)
     values = {"position": str(state.progress.position if state.progress else 0), "quiz": ""}
     if quiz:
         # The box is kept too, for the learner's quiz state (attempts, outcome, what is open).

@@ -13,6 +13,7 @@ from learning.db import RowLoader
 from learning.extensions import db
 from learning.prepared import Prepared
 from learning.progress.models import CompletionRecord, Enrollment, ModuleProgress, RecordRevocation
+from learning.quizzes.models import QuizAttempt
 
 
 _COURSES = RowLoader(Course)
@@ -37,24 +38,43 @@ def course_and_enrollment(slug: str, user_id: int) -> tuple[Course | None, Enrol
 
 
 _PROGRESS = ModuleProgress.__table__
+_ATTEMPTS = QuizAttempt.__table__
+# What the module page shows of the learner's attempts at its quiz.
+AttemptSummary = namedtuple("AttemptSummary", ["id", "number", "token", "started_at", "deadline_at",
+                                               "submitted_at", "score", "is_passed", "has_pending"])
+_ATTEMPT_LABELS = [f"attempt_{field}" for field in AttemptSummary._fields]
 _LESSON_SELECT = (
     sa.select(Course.id, Course.slug, Course.current_revision_id,
               Enrollment.id.label("enrollment_id"), Enrollment.revision_id, Enrollment.cycle,
               Enrollment.completed_at, Enrollment.last_module_slug,
-              *[column.label(f"progress_{column.key}") for column in _PROGRESS.columns])
+              *[column.label(f"progress_{column.key}") for column in _PROGRESS.columns],
+              *[_ATTEMPTS.c[field].label(label)
+                for field, label in zip(AttemptSummary._fields, _ATTEMPT_LABELS)])
     .outerjoin(Enrollment, sa.and_(Enrollment.course_id == Course.id,
                                    Enrollment.user_id == sa.bindparam("user_id")))
     .outerjoin(_PROGRESS, sa.and_(_PROGRESS.c.user_id == Enrollment.user_id,
                                   _PROGRESS.c.revision_id == Enrollment.revision_id,
                                   _PROGRESS.c.cycle == Enrollment.cycle))
+    # The attempts at this module's quiz, on its progress row (a learner who has started the
+    # quiz has been on the page): one row more per attempt.
+    .outerjoin(_ATTEMPTS, sa.and_(_PROGRESS.c.module_slug == sa.bindparam("module_slug"),
+                                  _ATTEMPTS.c.user_id == _PROGRESS.c.user_id,
+                                  _ATTEMPTS.c.course_id == Course.id,
+                                  _ATTEMPTS.c.module_slug == _PROGRESS.c.module_slug,
+                                  _ATTEMPTS.c.cycle == _PROGRESS.c.cycle))
     .where(Course.slug == sa.bindparam("slug"), Course.current_revision_id.is_not(None))
 )
 _LESSON = Prepared(_LESSON_SELECT)
+
+
+def _lesson_params(args: dict) -> dict | None:
+    if len(args.get("course_slug", "")) > SLUG_LENGTH or len(args.get("module_slug", "")) > SLUG_LENGTH:
+        return None
+    return {"slug": args["course_slug"], "module_slug": args.get("module_slug", "")}
+
+
 # The lesson page's rows, read with the session user (learning.accounts.services.PageQuery).
-LESSON_PAGE = PageQuery(
-    _LESSON_SELECT,
-    lambda args: {"slug": args["course_slug"]} if len(args.get("course_slug", "")) <= SLUG_LENGTH else None,
-)
+LESSON_PAGE = PageQuery(_LESSON_SELECT, _lesson_params)
 
 
 class LessonCourse(NamedTuple):
@@ -78,29 +98,43 @@ ProgressRow = namedtuple("ProgressRow", [column.key for column in _PROGRESS.colu
 _PROGRESS_LABELS = [f"progress_{column.key}" for column in _PROGRESS.columns]
 
 
-def lesson_context(slug: str, user_id: int) -> tuple[LessonCourse | None, LessonEnrollment | None, dict]:
-    """What the lesson page reads: the published course, this learner's enrolment (or None)
-    and their progress per module in it, in one prepared query (learning.prepared), as plain
-    values instead of ORM objects (read with the session user when the lesson view loaded it)."""
-    if len(slug) > SLUG_LENGTH:
-        return None, None, {}
-    rows = LESSON_PAGE.rows(slug=slug, user_id=user_id)
+class LessonContext(NamedTuple):
+    course: LessonCourse | None
+    enrollment: LessonEnrollment | None
+    progress: dict  # module slug -> ProgressRow
+    # The learner's attempts at the module's quiz by number (AttemptSummary); None when not
+    # read (no progress row for the module yet: attempt_summaries reads them).
+    attempts: list | None
+
+
+def lesson_context(slug: str, user_id: int, module_slug: str) -> LessonContext:
+    """What the lesson page reads: the published course, this learner's enrolment (or None),
+    their progress per module in it and their attempts at the module's quiz, in one prepared
+    query (learning.prepared), as plain values instead of ORM objects (read with the session
+    user when the lesson view loaded it)."""
+    if len(slug) > SLUG_LENGTH or len(module_slug) > SLUG_LENGTH:
+        return LessonContext(None, None, {}, None)
+    rows = LESSON_PAGE.rows(slug=slug, user_id=user_id, module_slug=module_slug)
     if rows is None:
-        rows = _LESSON.all(slug=slug, user_id=user_id)
+        rows = _LESSON.all(slug=slug, user_id=user_id, module_slug=module_slug)
     if not rows:
-        return None, None, {}
+        return LessonContext(None, None, {}, None)
     first = rows[0]
     course = LessonCourse(first.id, first.slug, first.current_revision_id)
     if first.enrollment_id is None:
-        return course, None, {}
+        return LessonContext(course, None, {}, None)
     enrollment = LessonEnrollment(first.enrollment_id, user_id, first.id, first.revision_id,
                                   first.cycle, first.completed_at, first.last_module_slug)
     progress = {}
+    attempts = []
     for row in rows:
         if row.progress_id is not None:
             values = ProgressRow._make(getattr(row, label) for label in _PROGRESS_LABELS)
             progress[values.module_slug] = values
-    return course, enrollment, progress
+        if row.attempt_id is not None:
+            attempts.append(AttemptSummary._make(getattr(row, label) for label in _ATTEMPT_LABELS))
+    attempts.sort(key=lambda attempt: attempt.number)
+    return LessonContext(course, enrollment, progress, attempts if module_slug in progress else None)
 
 
 def dashboard_rows(user) -> list[tuple[Course, Enrollment, CourseRevision]]:

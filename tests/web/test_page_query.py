@@ -42,12 +42,36 @@ def test_the_lesson_page_reads_user_and_page_in_one_statement(app, client, login
     reads = _reads(statements)
     assert len(reads) == 1, reads
     assert "auth_sessions" in reads[0] and "module_progress" in reads[0] and "courses" in reads[0]
-    # A module with a quiz reads the learner's attempts too, but neither user nor course again.
+    # A module with a quiz: on the first visit its attempts are read on their own (no progress
+    # row yet to read them with), then with the rest.
     statements.clear()
     quiz = client.get("/courses/sample/02-check")
     assert quiz.status_code == 200 and "Read this, then answer." in quiz.get_data(as_text=True)
     reads = _reads(statements)
     assert len([sql for sql in reads if "auth_sessions" in sql or "FROM courses" in sql]) == 1, reads
+    assert len(reads) == 2 and "quiz_attempts" in reads[1], reads
+    statements.clear()
+    quiz = client.get("/courses/sample/02-check")
+    assert quiz.status_code == 200 and _reads(statements) == reads[:1]
+
+
+def test_the_quiz_box_lists_the_attempts_read_with_the_page(app, client, login_as, sample_course,
+                                                            statements):
+    from tests.web.test_quizzes import answers_for, start_quiz
+
+    login_as("learner", language="en")
+    client.get("/courses/sample/01-welcome")
+    url, html = start_quiz(client)
+    assert client.post(url, data=answers_for(app, url, correct=False)
+                       | {"csrf_token": csrf_from(html)}).status_code == 303
+    second_url, _html = start_quiz(client)  # one submitted, one open
+    statements.clear()
+    page = client.get("/courses/sample/02-check")
+    assert page.status_code == 200
+    reads = _reads(statements)
+    assert len(reads) == 1 and "quiz_attempts" in reads[0], reads
+    text = page.get_data(as_text=True)
+    assert second_url.rsplit("/", 1)[-1] in text  # the open attempt, to continue
 
 
 def test_an_unknown_course_or_module_is_a_404_and_a_long_slug_reads_the_user_alone(
@@ -84,13 +108,15 @@ def test_rows_are_given_only_for_the_parameters_they_were_read_with(app, client,
 
         with app.app_context():
             session_id = db.session.scalar(sa.text("SELECT id FROM auth_sessions"))
-        user = LESSON_PAGE.load(user_id, session_id, {"slug": "sample"})
+        user = LESSON_PAGE.load(user_id, session_id, {"slug": "sample", "module_slug": "01-welcome"})
         assert user is not None and user.id == user_id
-        rows = LESSON_PAGE.rows(slug="sample", user_id=user_id)
+        rows = LESSON_PAGE.rows(slug="sample", user_id=user_id, module_slug="01-welcome")
         assert rows and {row.progress_module_slug for row in rows} == {"01-welcome"}
-        assert LESSON_PAGE.rows(slug="other", user_id=user_id) is None
-        assert LESSON_PAGE.rows(slug="sample", user_id=user_id + 1) is None
-        assert LESSON_PAGE.load(user_id, "not-a-session", {"slug": "sample"}) is None
+        assert LESSON_PAGE.rows(slug="other", user_id=user_id, module_slug="01-welcome") is None
+        assert LESSON_PAGE.rows(slug="sample", user_id=user_id + 1, module_slug="01-welcome") is None
+        assert LESSON_PAGE.rows(slug="sample", user_id=user_id, module_slug="02-check") is None
+        assert LESSON_PAGE.load(user_id, "not-a-session",
+                                {"slug": "sample", "module_slug": "01-welcome"}) is None
         assert services.load_session_user(str(user_id), None) is None
 
 
