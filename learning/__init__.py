@@ -84,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
     import learning.models  # noqa: F401  (every table on the metadata)
     from learning import prepared
     from learning.i18n import select_locale
+    from learning.security import session_identifier
 
     # The most recently used connection first: its caches are warm (SQLite's page cache, which
     # another connection's write empties; PostgreSQL's prepared statements). First-in-first-out
@@ -103,6 +104,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     limiter.init_app(app)
     login_manager.init_app(app)
+    login_manager._session_identifier_generator = session_identifier  # the same, remembered
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     with app.app_context():

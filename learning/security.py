@@ -102,6 +102,10 @@ SECURITY_HEADERS = (
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
+_LOWERED = tuple((name.lower(), (name, value)) for name, value in SECURITY_HEADERS)
+_LOWERED_WITH_HSTS = (*_LOWERED, (HSTS[0].lower(), HSTS))
+
+
 def register_security_headers(app) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
@@ -110,11 +114,9 @@ def register_security_headers(app) -> None:
         headers = response.headers
         # A view may set its own (the sandbox CSP of uploaded media): keep those. One pass over
         # the names already set instead of a search per header.
-        present = {name.lower() for name, _value in headers.items()}
-        defaults = SECURITY_HEADERS + ((HSTS,) if current_app.config.get("SESSION_COOKIE_SECURE") else ())
-        for name, value in defaults:
-            if name.lower() not in present:
-                headers.add(name, value)
+        present = {name.lower() for name, _value in headers}
+        defaults = _LOWERED_WITH_HSTS if current_app.config.get("SESSION_COOKIE_SECURE") else _LOWERED
+        headers.extend([header for lowered, header in defaults if lowered not in present])
         if request.endpoint != "static" and "cache-control" not in present:
             headers["Cache-Control"] = "no-store" if current_user_is_authenticated() else "no-cache"
         return response
@@ -126,3 +128,24 @@ def current_user_is_authenticated() -> bool:
         return bool(user is not None and user.is_authenticated)
     except Exception:  # the database may be down while answering an error
         return False
+
+
+_IDENTIFIERS: dict[tuple, str] = {}
+IDENTIFIERS_KEPT = 4096
+
+
+def session_identifier() -> str:
+    """Flask-Login's session identifier (a SHA-512 of the client's address and user agent,
+    for its session protection), remembered per worker for the pair it depends on: every
+    request of a logged-in user checks it."""
+    from flask_login.utils import _create_identifier
+
+    environ = request.environ
+    key = (environ.get("HTTP_X_FORWARDED_FOR"), environ.get("REMOTE_ADDR"),
+           environ.get("HTTP_USER_AGENT"))
+    identifier = _IDENTIFIERS.get(key)
+    if identifier is None:
+        if len(_IDENTIFIERS) >= IDENTIFIERS_KEPT:
+            _IDENTIFIERS.clear()
+        identifier = _IDENTIFIERS[key] = _create_identifier()
+    return identifier

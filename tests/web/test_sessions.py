@@ -95,3 +95,32 @@ def test_vary_keeps_what_the_view_set_and_adds_the_cookie_once(app):
         assert response.headers["Vary"] == "Accept-Language, Cookie"
         app.session_interface.save_session(app, session, response)
         assert response.headers["Vary"] == "Accept-Language, Cookie"
+
+
+def test_the_session_identifier_is_flask_logins_remembered_per_client(app):
+    from flask_login.utils import _create_identifier
+
+    from learning.security import session_identifier
+
+    assert app.login_manager._session_identifier_generator is session_identifier
+    clients = (("Browser A", "10.0.0.1"), ("Browser B", "10.0.0.1"), ("Browser A", "10.0.0.2"))
+    for agent, address in clients:
+        for _ in range(2):  # computed, then remembered
+            with app.test_request_context("/", headers={"User-Agent": agent},
+                                          environ_base={"REMOTE_ADDR": address}):
+                assert session_identifier() == _create_identifier()
+    forwarded_headers = {"User-Agent": "Browser A", "X-Forwarded-For": "10.9.9.9"}
+    with app.test_request_context("/", headers=forwarded_headers,
+                                  environ_base={"REMOTE_ADDR": "10.0.0.1"}):
+        assert session_identifier() == _create_identifier()
+        forwarded = session_identifier()
+    with app.test_request_context("/", headers={"User-Agent": "Browser A"},
+                                  environ_base={"REMOTE_ADDR": "10.0.0.1"}):
+        assert session_identifier() != forwarded
+
+
+def test_every_security_header_is_sent_once(client):
+    response = client.get("/login")
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+                 "X-Frame-Options", "Cross-Origin-Opener-Policy", "Permissions-Policy"):
+        assert len(response.headers.getlist(name)) == 1, name
