@@ -158,15 +158,17 @@ def module(course_slug: str, module_slug: str):
     # The page is kept per revision, module, languages, role and read state, with holes for
     # the reading position and the quiz box (and the layout's per-request parts).
     is_read = bool(state.progress and state.progress.read_at)
-    quiz = quiz_context(course, enrollment, view, info, state, attempts)
+    quiz = quiz_context(course, enrollment, view, info, state, attempts, language)
     values = {"position": str(state.progress.position if state.progress else 0), "quiz": ""}
     if quiz:
         # The box is kept too, for the learner's quiz state (attempts, outcome, what is open).
         quiz_key = (view.revision.id, module_slug, quiz["left"], quiz["is_passed"], quiz["best"],
                     tuple(quiz["attempts"]), quiz["open"])
-        values["quiz"] = render_page_shell(quiz_key, "quizzes/_quiz.html", {}, quiz=quiz)
+        values["quiz"] = render_page_shell(quiz_key, "quizzes/_quiz.html", {},
+                                           interface_language=language, quiz=quiz)
     return render_page_shell(
         (view.revision.id, module_slug, shown_language, is_read), "content/module.html", values,
+        interface_language=language,
         course=course, view=view, info=info, text=text, rendered=rendered,
         is_fallback=shown_language != language, shown_language=shown_language, language=language,
         is_read=is_read, position=hole("position"), quiz_box=hole("quiz"),

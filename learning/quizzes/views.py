@@ -24,12 +24,14 @@ from learning.quizzes.models import QuizAttempt
 bp = Blueprint("quizzes", __name__)
 
 
-def quiz_context(course, enrollment, view, info, state, attempts=None) -> dict | None:
+def quiz_context(course, enrollment, view, info, state, attempts=None,
+                 language: str | None = None) -> dict | None:
     """What the module page shows about its quiz (never the answers). `attempts`: the
-    learner's attempts at it when the page has read them already."""
+    learner's attempts at it when the page has read them already; `language`: the interface
+    language when the page has it."""
     if not info.has_quiz or enrollment is None:
         return None
-    settings = services.settings_for(view, info.slug, str(get_locale()))
+    settings = services.settings_for(view, info.slug, language or str(get_locale()))
     if attempts is None:
         attempts = services.attempt_summaries(current_user.id, course.id, info.slug, enrollment.cycle)
     submitted = [a for a in attempts if a.submitted_at is not None]
