@@ -212,6 +212,22 @@ SAMPLE_COURSE = {
 }
 
 
+@pytest.fixture
+def statements(monkeypatch):
+    """The SQL of every prepared statement (learning.prepared) run, in order."""
+    import learning.prepared as prepared
+
+    ran: list[str] = []
+    run = prepared._Plan.run
+
+    def recording(plan, connection, params):
+        ran.append(plan.sql)
+        return run(plan, connection, params)
+
+    monkeypatch.setattr(prepared._Plan, "run", recording)
+    return ran
+
+
 def write_course(root: Path, slug: str = "sample", files: dict[str, str] | None = None) -> Path:
     folder = root / slug
     folder.mkdir(parents=True, exist_ok=True)

@@ -9,24 +9,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-import learning.prepared as prepared
 from learning.extensions import db
 from learning.progress.queries import LESSON_PAGE
 from tests.conftest import csrf_from
-
-
-@pytest.fixture
-def statements(monkeypatch):
-    """The SQL of every prepared statement run, in order."""
-    ran: list[str] = []
-    run = prepared._Plan.run
-
-    def recording(plan, connection, params):
-        ran.append(plan.sql)
-        return run(plan, connection, params)
-
-    monkeypatch.setattr(prepared._Plan, "run", recording)
-    return ran
 
 
 def _reads(ran: list[str]) -> list[str]:

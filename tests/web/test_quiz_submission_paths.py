@@ -131,17 +131,8 @@ def test_only_a_completing_submission_uses_the_session(app, client, login_as, sa
 
 
 def test_postgresql_writes_claim_progress_and_statement_in_one_statement(
-        app, client, login_as, sample_course, monkeypatch):
-    import learning.prepared as prepared
-
-    ran: list[str] = []
-    run = prepared._Plan.run
-
-    def recording(plan, connection, params):
-        ran.append(plan.sql)
-        return run(plan, connection, params)
-
-    monkeypatch.setattr(prepared._Plan, "run", recording)
+        app, client, login_as, sample_course, statements):
+    ran = statements
     login_as("learner", language="en")
     url, html = start_quiz(client)
     data = answers_for(app, url, correct=False) | {"csrf_token": csrf_from(html)}
