@@ -13,6 +13,8 @@ from learning.extensions import db
 
 # The longest course slug: the column's length, and what a lookup by slug accepts.
 SLUG_LENGTH = 100
+# The longest module slug, likewise (the module columns of rendered modules, progress, attempts).
+MODULE_SLUG_LENGTH = 120
 
 
 class Course(db.Model):
@@ -69,7 +71,7 @@ class RenderedModule(db.Model):
     revision_id: Mapped[int] = mapped_column(
         sa.ForeignKey("course_revisions.id", ondelete="CASCADE"), primary_key=True
     )
-    module_slug: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    module_slug: Mapped[str] = mapped_column(sa.String(MODULE_SLUG_LENGTH), primary_key=True)
     language: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
     html: Mapped[str] = mapped_column(sa.Text)
     sections: Mapped[int] = mapped_column(default=1)  # number of ## sections, for the reading position

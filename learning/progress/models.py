@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learning.content.models import MODULE_SLUG_LENGTH
 from learning.db import JSONType, UTCDateTime, utcnow
 from learning.extensions import db
 
@@ -28,7 +29,7 @@ class Enrollment(db.Model):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     percent_complete: Mapped[int] = mapped_column(default=0)
-    last_module_slug: Mapped[str | None] = mapped_column(sa.String(120))
+    last_module_slug: Mapped[str | None] = mapped_column(sa.String(MODULE_SLUG_LENGTH))
 
     revision = relationship("CourseRevision")
 
@@ -45,7 +46,7 @@ class ModuleProgress(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     revision_id: Mapped[int] = mapped_column(sa.ForeignKey("course_revisions.id"), index=True)
-    module_slug: Mapped[str] = mapped_column(sa.String(120))
+    module_slug: Mapped[str] = mapped_column(sa.String(MODULE_SLUG_LENGTH))
     cycle: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(sa.String(12), default="in_progress")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from learning.accounts.services import PageQuery
-from learning.content.models import SLUG_LENGTH, Course, CourseRevision
+from learning.content.models import MODULE_SLUG_LENGTH, SLUG_LENGTH, Course, CourseRevision
 from learning.db import RowLoader
 from learning.extensions import db
 from learning.prepared import Prepared
@@ -68,7 +68,8 @@ _LESSON = Prepared(_LESSON_SELECT)
 
 
 def _lesson_params(args: dict) -> dict | None:
-    if len(args.get("course_slug", "")) > SLUG_LENGTH or len(args.get("module_slug", "")) > SLUG_LENGTH:
+    if (len(args.get("course_slug", "")) > SLUG_LENGTH
+            or len(args.get("module_slug", "")) > MODULE_SLUG_LENGTH):
         return None
     return {"slug": args["course_slug"], "module_slug": args.get("module_slug", "")}
 
@@ -112,7 +113,7 @@ def lesson_context(slug: str, user_id: int, module_slug: str) -> LessonContext:
     their progress per module in it and their attempts at the module's quiz, in one prepared
     query (learning.prepared), as plain values instead of ORM objects (read with the session
     user when the lesson view loaded it)."""
-    if len(slug) > SLUG_LENGTH or len(module_slug) > SLUG_LENGTH:
+    if len(slug) > SLUG_LENGTH or len(module_slug) > MODULE_SLUG_LENGTH:
         return LessonContext(None, None, {}, None)
     rows = LESSON_PAGE.rows(slug=slug, user_id=user_id, module_slug=module_slug)
     if rows is None:

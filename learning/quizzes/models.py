@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from learning.content.models import MODULE_SLUG_LENGTH
 from learning.db import JSONType, UTCDateTime, VerbatimJSONType, utcnow
 from learning.extensions import db
 
@@ -28,7 +29,7 @@ class QuizAttempt(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
     revision_id: Mapped[int] = mapped_column(sa.ForeignKey("course_revisions.id"), index=True)
-    module_slug: Mapped[str] = mapped_column(sa.String(120))
+    module_slug: Mapped[str] = mapped_column(sa.String(MODULE_SLUG_LENGTH))
     cycle: Mapped[int] = mapped_column(default=1)
     number: Mapped[int]
     language: Mapped[str] = mapped_column(sa.String(2))

@@ -187,3 +187,23 @@ def test_a_session_user_read_after_the_session_opened_is_attached_at_once(app, m
             row = connection.execute(sa.select(*loader.columns()).where(User.id == user_id)).one()
         user = loader.load_when_needed(db.session, row)
         assert user in session and user.org_unit.path
+
+
+def test_a_module_slug_longer_than_a_course_slug_opens(app, client, login_as):
+    # Module slugs may be up to 120 characters, course slugs up to 100.
+    from pathlib import Path
+
+    from learning.content.services import sync_library
+    from tests.conftest import SAMPLE_COURSE, write_course
+
+    long_name = "01-" + "w" * 107  # 110 characters
+    files = {("course.yaml" if name == "course.yaml" else name.replace("01-welcome", long_name)): text
+             for name, text in SAMPLE_COURSE.items()}
+    write_course(Path(app.config["COURSES_DIR"]), files=files)
+    with app.app_context():
+        assert [o.status for o in sync_library(Path(app.config["COURSES_DIR"]))] == ["created"]
+    login_as("learner", language="en")
+    assert client.get(f"/courses/sample/{long_name}").status_code == 200  # enrols
+    page = client.get(f"/courses/sample/{long_name}")
+    assert page.status_code == 200 and "Know the course" in page.get_data(as_text=True)
+    assert client.get(f"/courses/sample/{'x' * 121}").status_code == 404
