@@ -26,6 +26,7 @@ from learning.i18n import N_, UserError
 from learning.prepared import Prepared, write_transaction
 from learning.progress import services as progress
 from learning.progress.models import Enrollment, ModuleProgress
+from learning.progress.queries import AttemptSummary
 from learning.progress.services import EnrollmentState
 from learning.quizzes import grading
 from learning.quizzes.gift import Question, question_from_dict
@@ -63,9 +64,7 @@ def attempts_for(user, course_id: int, module_slug: str, cycle: int) -> list[Qui
 
 
 _ATTEMPT_SUMMARIES = Prepared(
-    sa.select(QuizAttempt.id, QuizAttempt.number, QuizAttempt.token, QuizAttempt.started_at,
-              QuizAttempt.deadline_at, QuizAttempt.submitted_at, QuizAttempt.score,
-              QuizAttempt.is_passed, QuizAttempt.has_pending)
+    sa.select(*[QuizAttempt.__table__.c[field] for field in AttemptSummary._fields])
     .where(QuizAttempt.user_id == sa.bindparam("user_id"),
            QuizAttempt.course_id == sa.bindparam("course_id"),
            QuizAttempt.module_slug == sa.bindparam("module_slug"),
@@ -74,10 +73,12 @@ _ATTEMPT_SUMMARIES = Prepared(
 )
 
 
-def attempt_summaries(user_id: int, course_id: int, module_slug: str, cycle: int) -> list[tuple]:
+def attempt_summaries(user_id: int, course_id: int, module_slug: str, cycle: int) -> list[AttemptSummary]:
     """The learner's attempts at a quiz as read-only rows (number, token, times, score and
     outcome), for the module page that lists them: a prepared query, no ORM objects."""
-    return _ATTEMPT_SUMMARIES.all(user_id=user_id, course_id=course_id, module_slug=module_slug, cycle=cycle)
+    rows = _ATTEMPT_SUMMARIES.all(user_id=user_id, course_id=course_id, module_slug=module_slug,
+                                  cycle=cycle)
+    return [AttemptSummary._make(row) for row in rows]
 
 
 def open_attempt(attempts: list[QuizAttempt]) -> QuizAttempt | None:
