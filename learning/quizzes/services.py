@@ -73,7 +73,8 @@ _ATTEMPT_SUMMARIES = Prepared(
 )
 
 
-def attempt_summaries(user_id: int, course_id: int, module_slug: str, cycle: int) -> list[AttemptSummary]:
+def attempt_summaries(user_id: int, course_id: int, module_slug: str,
+                      cycle: int) -> list[AttemptSummary]:
     """The learner's attempts at a quiz as read-only rows (number, token, times, score and
     outcome), for the module page that lists them: a prepared query, no ORM objects."""
     rows = _ATTEMPT_SUMMARIES.all(user_id=user_id, course_id=course_id, module_slug=module_slug,
